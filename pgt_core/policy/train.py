@@ -1,0 +1,266 @@
+"""Train the Crafter foundation policy: goal-conditioned behaviour cloning with hindsight goals.
+
+    python -m pgt_core.policy.train                      # ~1 h on 2 CPU cores, writes the shipped checkpoint
+    python -m pgt_core.policy.train --minutes 5 --episodes 60 --out /tmp/f.pt   # a quick smoke run
+
+Recipe (one script, CleanRL style):
+1. Record scripted multi-skill demonstrations (`pgt_core.policy.demos`).
+2. Every step inside a goal segment that ended in its achievement is labelled with the
+   *hindsight* goal clip: the K frames that led to that achievement. Steps of abandoned
+   segments are relabelled with the next achievement that really happened (within a horizon).
+   With probability `swap_prob` the clip comes from another episode with the same
+   achievement, so the goal encoder learns what a clip achieves rather than where.
+3. Train goal encoder + policy jointly with cross-entropy on the demonstrator's actions,
+   over windows of consecutive steps (the GRU sees real history).
+4. Pick one prompt clip per task from held-out demonstrations ("the human-selected prompt")
+   and save everything, with the config and data seeds, as a float16 bundle (< 20 MB).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pgt_core.policy.checkpoint import DEFAULT_CHECKPOINT, Foundation, save_foundation
+from pgt_core.policy.demos import record_many
+from pgt_core.policy.model import GoalConditionedPolicy, PolicyConfig
+from pgt_core.tasks import CRAFTER_TASKS
+from pgt_core.trajectory import Trajectory
+
+RELABEL_HORIZON = 60
+
+
+@dataclass
+class DemoSet:
+    """All demonstration frames in one array, with each step's goal-clip end (global frame index)."""
+
+    frames: np.ndarray  # uint8 [N, H, W, 3] all episodes' frames, concatenated
+    actions: np.ndarray  # int64 [N] (-1 on each episode's final frame)
+    goal_end: np.ndarray  # int64 [N] global index of the goal clip's last frame, -1 = unlabelled
+    goal_name: list[str | None]  # per step
+    episode_start: np.ndarray  # int64 [E] first global index of each episode
+    episode_len: np.ndarray  # int64 [E] number of actions
+    clips_by_goal: dict[str, list[int]]  # goal -> global clip ends
+
+
+def load_demos(paths: list[Path]) -> DemoSet:
+    frames, actions, goal_end, goal_name, starts, lens = [], [], [], [], [], []
+    clips_by_goal: dict[str, list[int]] = {}
+    offset = 0
+    for p in paths:
+        tr = Trajectory.load(p)
+        t_len = tr.length
+        ends = np.full(t_len + 1, -1, np.int64)
+        names: list[str | None] = [None] * (t_len + 1)
+        for goal, start, end, _ in tr.meta["segments"]:
+            if end is None:
+                continue
+            ends[start : end + 1] = offset + end + 1
+            names[start : end + 1] = [goal] * (end + 1 - start)
+            clips_by_goal.setdefault(goal, []).append(offset + end + 1)
+        event_steps = [(s, n) for s, n in tr.events if n in CRAFTER_TASKS]
+        for t in range(t_len):
+            if ends[t] >= 0:
+                continue
+            nxt = next(((s, n) for s, n in event_steps if s >= t), None)
+            if nxt is not None and nxt[0] - t <= RELABEL_HORIZON:
+                ends[t] = offset + nxt[0] + 1
+                names[t] = nxt[1]
+        frames.append(tr.frames)
+        actions.append(np.append(tr.actions, -1))
+        goal_end.append(ends)
+        goal_name.extend(names)
+        starts.append(offset)
+        lens.append(t_len)
+        offset += t_len + 1
+    return DemoSet(
+        frames=np.concatenate(frames),
+        actions=np.concatenate(actions),
+        goal_end=np.concatenate(goal_end),
+        goal_name=goal_name,
+        episode_start=np.array(starts),
+        episode_len=np.array(lens),
+        clips_by_goal=clips_by_goal,
+    )
+
+
+def clip_indices(end: int, clip_len: int, episode_first: int) -> np.ndarray:
+    """Global frame indices of the clip ending at `end`, clamped to its episode's first frame."""
+    idx = np.arange(end - clip_len + 1, end + 1)
+    return np.maximum(idx, episode_first)
+
+
+class WindowSampler:
+    """Batches of consecutive-step windows with per-step goal clips (hindsight, sometimes swapped)."""
+
+    def __init__(self, data: DemoSet, clip_len: int, window: int, swap_prob: float, rng: np.random.Generator):
+        self.d, self.k, self.window, self.swap_prob, self.rng = data, clip_len, window, swap_prob, rng
+        # which episode each global index belongs to, to clamp clips at episode starts
+        self.episode_of = np.repeat(np.arange(len(data.episode_start)), data.episode_len + 1)
+
+    def _clip(self, end: int) -> np.ndarray:
+        first = self.d.episode_start[self.episode_of[end]]
+        return clip_indices(end, self.k, first)
+
+    def sample(self, batch: int) -> dict[str, torch.Tensor]:
+        d, w = self.d, self.window
+        frame_idx, acts, masks, goal_slots, clip_idx = [], [], [], [], []
+        slot_of_end: dict[int, int] = {}
+        for _ in range(batch):
+            e = int(self.rng.integers(len(d.episode_start)))
+            length = int(d.episode_len[e])
+            start = 0 if self.rng.random() < 0.25 else int(self.rng.integers(0, max(1, length - w + 1)))
+            idx = d.episode_start[e] + np.arange(start, start + w)
+            idx = np.minimum(idx, d.episode_start[e] + length - 1)
+            frame_idx.append(idx)
+            acts.append(d.actions[idx])
+            ends = d.goal_end[idx].copy()
+            mask = (ends >= 0) & (d.actions[idx] >= 0)
+            slots = np.zeros(w, np.int64)
+            swapped: dict[int, int] = {}
+            for t in range(w):
+                if not mask[t]:
+                    continue
+                end = int(ends[t])
+                if end not in swapped:
+                    name = d.goal_name[idx[t]]
+                    pool = d.clips_by_goal.get(name or "", [])
+                    swapped[end] = int(self.rng.choice(pool)) if pool and self.rng.random() < self.swap_prob else end
+                end = swapped[end]
+                if end not in slot_of_end:
+                    slot_of_end[end] = len(clip_idx)
+                    clip_idx.append(self._clip(end))
+                slots[t] = slot_of_end[end]
+            masks.append(mask)
+            goal_slots.append(slots)
+        if not clip_idx:  # no labelled step at all: a dummy clip keeps shapes valid
+            clip_idx.append(self._clip(int(frame_idx[0][0])))
+        return {
+            "frames": torch.from_numpy(d.frames[np.stack(frame_idx)]),
+            "actions": torch.from_numpy(np.stack(acts)).clamp_min(0),
+            "mask": torch.from_numpy(np.stack(masks)),
+            "slots": torch.from_numpy(np.stack(goal_slots)),
+            "clips": torch.from_numpy(d.frames[np.stack(clip_idx)]),
+        }
+
+
+def bc_loss(policy: GoalConditionedPolicy, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
+    z_clips = policy.encode_goal(batch["clips"])  # [C, latent]
+    z = z_clips[batch["slots"]]  # [B, W, latent]
+    logits, _ = policy(batch["frames"], z)
+    mask = batch["mask"].float()
+    ce = F.cross_entropy(logits.flatten(0, 1), batch["actions"].flatten(), reduction="none").view_as(mask)
+    loss = (ce * mask).sum() / mask.sum().clamp_min(1)
+    acc = ((logits.argmax(-1) == batch["actions"]).float() * mask).sum() / mask.sum().clamp_min(1)
+    return loss, float(acc)
+
+
+def select_prompts(paths: list[Path], clip_len: int, noise: float) -> dict[str, np.ndarray]:
+    """One prompt clip per task from held-out demonstrations: the first segment that achieved the
+    task with the given noise level and started with an empty-handed agent, like a person picking
+    a clear but ordinary example video."""
+    prompts: dict[str, np.ndarray] = {}
+    fallback: dict[str, np.ndarray] = {}
+    for p in paths:
+        tr = Trajectory.load(p)
+        for goal, start, end, seg_noise in tr.meta["segments"]:
+            if end is None or goal in prompts:
+                continue
+            clip = tr.frames[clip_indices(end + 1, clip_len, 0)]
+            fallback.setdefault(goal, clip)
+            if abs(seg_noise - noise) < 1e-6 and start == 0:
+                prompts[goal] = clip
+    for goal, clip in fallback.items():
+        prompts.setdefault(goal, clip)
+    return {t: prompts[t] for t in CRAFTER_TASKS if t in prompts}
+
+
+@torch.no_grad()
+def evaluate_bc(policy: GoalConditionedPolicy, sampler: WindowSampler, batches: int) -> tuple[float, float]:
+    policy.eval()
+    losses, accs = [], []
+    for _ in range(batches):
+        loss, acc = bc_loss(policy, sampler.sample(8))
+        losses.append(float(loss))
+        accs.append(acc)
+    policy.train()
+    return float(np.mean(losses)), float(np.mean(accs))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--episodes", type=int, default=800, help="training demonstrations")
+    ap.add_argument("--val-episodes", type=int, default=40)
+    ap.add_argument("--length", type=int, default=200, help="steps per demonstration")
+    ap.add_argument("--first-seed", type=int, default=100_000)
+    ap.add_argument("--data", default="data/demos")
+    ap.add_argument("--minutes", type=float, default=50.0, help="training time budget")
+    ap.add_argument("--max-updates", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--swap-prob", type=float, default=0.3)
+    ap.add_argument("--prompt-noise", type=float, default=0.25)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.time()
+    train_paths = record_many(args.first_seed, args.episodes, args.length, args.data, args.workers)
+    val_first = args.first_seed + args.episodes
+    val_paths = record_many(val_first, args.val_episodes, args.length, args.data, args.workers)
+    print(f"demos ready: {len(train_paths)} train + {len(val_paths)} val episodes in {time.time() - t0:.0f}s", flush=True)
+
+    cfg = PolicyConfig()
+    train_set, val_set = load_demos(train_paths), load_demos(val_paths)
+    sampler = WindowSampler(train_set, cfg.clip_len, args.window, args.swap_prob, rng)
+    val_sampler = WindowSampler(val_set, cfg.clip_len, args.window, 0.0, np.random.default_rng(1))
+    print(f"{len(train_set.frames)} training frames, {int((train_set.goal_end >= 0).sum())} labelled", flush=True)
+
+    policy = GoalConditionedPolicy(cfg)
+    opt = torch.optim.Adam(policy.parameters(), lr=args.lr)
+    deadline = time.time() + args.minutes * 60
+    history = []
+    update = 0
+    while time.time() < deadline and update < args.max_updates:
+        loss, acc = bc_loss(policy, sampler.sample(args.batch))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        opt.step()
+        update += 1
+        if update % 200 == 0:
+            val_loss, val_acc = evaluate_bc(policy, val_sampler, 4)
+            history.append({"update": update, "loss": float(loss), "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
+            print(json.dumps({**history[-1], "minutes": round((time.time() - t0) / 60, 1)}), flush=True)
+
+    prompt_paths = record_many(args.first_seed + 900_000, 60, args.length, args.data, args.workers)
+    prompts = select_prompts(prompt_paths, cfg.clip_len, args.prompt_noise)
+    meta = {
+        "trained_with": "python -m pgt_core.policy.train " + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "data")),
+        "args": vars(args),
+        "demo_seeds": [args.first_seed, args.first_seed + args.episodes],
+        "val_seeds": [val_first, val_first + args.val_episodes],
+        "prompt_seeds": [args.first_seed + 900_000, args.first_seed + 900_060],
+        "updates": update,
+        "history": history[-20:],
+        "minutes": round((time.time() - t0) / 60, 1),
+    }
+    path = save_foundation(args.out, Foundation(policy=policy.eval(), prompts=prompts, meta=meta))
+    print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) with prompts for {sorted(prompts)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
