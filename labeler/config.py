@@ -1,0 +1,48 @@
+"""Settings of one app instance (paths, scheduling, bootstrap, video), with defaults for a first start."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Service(Protocol):
+    """Something the app runs beside itself, e.g. the background worker of issue 6.
+
+    `start` is called once the server is up (so the service can reach it at `base_url`),
+    `stop` on shutdown before the store closes.
+    """
+
+    def start(self, state: Any, base_url: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class AppConfig:
+    data_dir: Path = Path("data")
+    db_path: Path | None = None  # default: data_dir / "pgt.duckdb"
+    artifact_dir: Path | None = None  # default: data_dir / "artifacts"
+    base_url: str = "http://127.0.0.1:7860"  # where services reach this app
+    labels_per_pair: int = 3  # k: how many different people label each pair
+    lease_s: float = 300.0  # how long a served pair is reserved for its annotator
+    job_stale_s: float = 60.0  # a running job without heartbeat for this long is retried
+    # first start: a default task with rollouts ready to label
+    bootstrap: bool = True
+    bootstrap_task: str = "collect_wood"
+    bootstrap_episodes: int = 24
+    bootstrap_batch_size: int = 8
+    bootstrap_pairs_per_traj: int = 4
+    bootstrap_seed: int = 1_000_000  # world seeds start here (kept away from training seeds)
+    checkpoint: Path | None = None  # foundation bundle; default: the shipped one
+    video_scale: int = 4
+    video_fps: int = 10
+    ui: bool = True  # mount the Gradio UI at /
+    services: list[Service] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.db_path = Path(self.db_path) if self.db_path else self.data_dir / "pgt.duckdb"
+        self.artifact_dir = Path(self.artifact_dir) if self.artifact_dir else self.data_dir / "artifacts"
+        if self.labels_per_pair < 1:
+            raise ValueError("labels_per_pair must be at least 1")

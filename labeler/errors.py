@@ -1,0 +1,29 @@
+"""Errors the store raises, each with the HTTP status the API answers with.
+
+Why one small hierarchy: the store is used in-process (tests, bootstrap) and over HTTP
+(annotators, workers, benchmark); both see the same messages, and the API layer maps an
+error to a status without knowing which store method raised it.
+"""
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(StoreError):
+    status_code = 404
+
+
+class Conflict(StoreError):
+    """The request contradicts what is stored (a second label for a pair, a reused submission id)."""
+
+    status_code = 409
+
+
+class Invalid(StoreError):
+    status_code = 422

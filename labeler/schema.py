@@ -1,0 +1,132 @@
+"""The DuckDB schema as an ordered list of migrations.
+
+Why migrations and not `CREATE TABLE IF NOT EXISTS`: label databases outlive code
+versions (people label for weeks), so every change to the schema is a new numbered step
+that upgrades an existing file in place. `schema_version` records which steps ran.
+Append new migrations at the end; never edit one that has shipped.
+
+Conventions:
+- integer ids come from sequences; trajectory ids are text (workers name them before
+  registering, because the id is also the artifact file name);
+- arrays and videos never enter the database: `trajectories.artifact` names a `.npz` file in
+  the artifact directory and videos are cached there as `<trajectory id>.mp4`;
+- `labels.choice` is what the annotator clicked *as shown* (left/right/tie/both_bad/skip),
+  `left_traj`/`right_traj` record the order shown, and `preferred` resolves the click to
+  a trajectory id (NULL for tie, both_bad and skip) so consumers never redo the mapping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgt_core import LATENT_DIM
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "tasks, latents, rounds, trajectories, pairs, labels, jobs",
+        (
+            "CREATE SEQUENCE task_ids START 1",
+            """CREATE TABLE tasks (
+                id BIGINT PRIMARY KEY DEFAULT nextval('task_ids'),
+                name TEXT NOT NULL UNIQUE,
+                env TEXT NOT NULL DEFAULT 'crafter',
+                achievement TEXT NOT NULL,
+                max_steps INTEGER NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE SEQUENCE latent_ids START 1",
+            f"""CREATE TABLE latents (
+                id BIGINT PRIMARY KEY DEFAULT nextval('latent_ids'),
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                vector FLOAT[{LATENT_DIM}] NOT NULL,
+                source TEXT NOT NULL,
+                parent_id BIGINT,
+                meta JSON,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE SEQUENCE round_ids START 1",
+            """CREATE TABLE rounds (
+                id BIGINT PRIMARY KEY DEFAULT nextval('round_ids'),
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                latent_id BIGINT REFERENCES latents(id),
+                number INTEGER NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open',
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                UNIQUE (task_id, number)
+            )""",
+            """CREATE TABLE trajectories (
+                id TEXT PRIMARY KEY,
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                round_id BIGINT REFERENCES rounds(id),
+                latent_id BIGINT REFERENCES latents(id),
+                seed BIGINT NOT NULL,
+                length INTEGER NOT NULL,
+                reward DOUBLE NOT NULL,
+                success BOOLEAN NOT NULL,
+                events JSON NOT NULL,
+                artifact TEXT NOT NULL,
+                meta JSON,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE SEQUENCE pair_ids START 1",
+            """CREATE TABLE pairs (
+                id BIGINT PRIMARY KEY DEFAULT nextval('pair_ids'),
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                round_id BIGINT REFERENCES rounds(id),
+                traj_a TEXT NOT NULL REFERENCES trajectories(id),
+                traj_b TEXT NOT NULL REFERENCES trajectories(id),
+                source TEXT NOT NULL DEFAULT 'human',
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                UNIQUE (task_id, traj_a, traj_b),
+                CHECK (traj_a < traj_b)
+            )""",
+            "CREATE SEQUENCE label_ids START 1",
+            """CREATE TABLE labels (
+                id BIGINT PRIMARY KEY DEFAULT nextval('label_ids'),
+                submission_id TEXT NOT NULL UNIQUE,
+                pair_id BIGINT NOT NULL REFERENCES pairs(id),
+                annotator TEXT NOT NULL,
+                choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'both_bad', 'skip')),
+                left_traj TEXT NOT NULL,
+                right_traj TEXT NOT NULL,
+                preferred TEXT,
+                time_spent_ms INTEGER,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                UNIQUE (pair_id, annotator)
+            )""",
+            "CREATE SEQUENCE job_ids START 1",
+            """CREATE TABLE jobs (
+                id BIGINT PRIMARY KEY DEFAULT nextval('job_ids'),
+                kind TEXT NOT NULL,
+                task_id BIGINT,
+                payload JSON,
+                status TEXT NOT NULL DEFAULT 'queued',
+                worker TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL DEFAULT 3,
+                progress DOUBLE NOT NULL DEFAULT 0,
+                message TEXT,
+                result JSON,
+                error TEXT,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                claimed_at TIMESTAMPTZ,
+                heartbeat_at TIMESTAMPTZ,
+                finished_at TIMESTAMPTZ
+            )""",
+            "CREATE INDEX labels_annotator ON labels (annotator)",
+            "CREATE INDEX pairs_task ON pairs (task_id)",
+            "CREATE INDEX trajectories_task ON trajectories (task_id)",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
