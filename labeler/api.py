@@ -302,7 +302,7 @@ def list_trajectories(request: Request, task_id: int, round_id: int | None = Non
     return _state(request).store.list_trajectories(task_id, round_id)
 
 
-@router.get("/trajectories/{traj_id}")
+@router.get("/trajectories/{traj_id:path}")
 def get_trajectory(traj_id: str, request: Request) -> dict[str, Any]:
     return _state(request).store.get_trajectory(check_id(traj_id, "trajectory id"))
 

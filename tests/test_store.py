@@ -1,0 +1,225 @@
+"""Store unit tests: migrations, constraints, idempotent labels, durability, jobs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+from labeler.errors import Conflict, Invalid, NotFound
+from labeler.schema import MIGRATIONS, Migration
+from labeler.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "t.duckdb") as s:
+        yield s
+
+
+def add_trajs(store: Store, task_id: int, ids: list[str]) -> None:
+    for i, tid in enumerate(ids):
+        store.add_trajectory(tid, task_id, seed=i, length=10, reward=float(i), success=i % 2 == 0,
+                             events=[(3, "collect_wood")], artifact=f"{tid}.npz")
+
+
+@pytest.fixture
+def pair(store):
+    task = store.create_task("collect_wood", "collect_wood", 100)
+    add_trajs(store, task["id"], ["a", "b", "c"])
+    return store.add_pairs(task["id"], [("b", "a"), ("a", "c")])[0]
+
+
+def label(store: Store, pair: dict, sub: str = "sub-00001", who: str = "ann", choice: str = "left", swap=False):
+    left, right = (pair["traj_b"], pair["traj_a"]) if swap else (pair["traj_a"], pair["traj_b"])
+    return store.add_label(submission_id=sub, pair_id=pair["id"], annotator=who, choice=choice,
+                           left_traj=left, right_traj=right, time_spent_ms=1200)
+
+
+# -- schema -----------------------------------------------------------------------------------
+def test_migrations_apply_once_in_order(tmp_path):
+    path = tmp_path / "m.duckdb"
+    with Store(path) as s:
+        assert s.schema_version() == MIGRATIONS[-1].version
+    extra = Migration(MIGRATIONS[-1].version + 1, "add a column", ("ALTER TABLE tasks ADD COLUMN color TEXT",))
+    with Store(path, migrations=(*MIGRATIONS, extra)) as s:
+        assert s.schema_version() == extra.version
+        assert s.migrate((*MIGRATIONS, extra)) == []  # nothing left to apply
+        assert "color" in s.create_task("t1", "collect_wood", 10)
+
+
+def test_failed_migration_rolls_back(tmp_path):
+    path = tmp_path / "m.duckdb"
+    bad = Migration(MIGRATIONS[-1].version + 1, "broken", ("CREATE TABLE half (x INT)", "THIS IS NOT SQL"))
+    with pytest.raises(Exception):
+        Store(path, migrations=(*MIGRATIONS, bad))
+    with Store(path) as s:
+        assert s.schema_version() == MIGRATIONS[-1].version
+        assert s._scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'") == 0
+
+
+# -- tasks, latents, rounds, trajectories, pairs ------------------------------------------------
+def test_task_latent_round_roundtrip(store):
+    task = store.create_task("collect_wood", "collect_wood", 100, "Chop a tree.")
+    with pytest.raises(Conflict):
+        store.create_task("collect_wood", "collect_wood", 100)
+    vec = np.random.default_rng(0).normal(size=512).astype(np.float32)
+    lat = store.add_latent(task["id"], vec, "prompt", meta={"k": 1})
+    got = store.get_latent(lat["id"])
+    np.testing.assert_allclose(np.array(got["vector"], dtype=np.float32), vec)
+    assert got["meta"] == {"k": 1}
+    with pytest.raises(Invalid):
+        store.add_latent(task["id"], vec[:10], "prompt")
+    r1, r2 = store.create_round(task["id"], lat["id"]), store.create_round(task["id"])
+    assert (r1["number"], r2["number"]) == (1, 2)
+    assert store.set_round_status(r1["id"], "closed")["status"] == "closed"
+    with pytest.raises(NotFound):
+        store.get_task(999)
+
+
+def test_pairs_are_unordered_unique_and_same_task(store):
+    t1 = store.create_task("t1", "collect_wood", 10)
+    t2 = store.create_task("t2", "collect_wood", 10)
+    add_trajs(store, t1["id"], ["a", "b"])
+    add_trajs(store, t2["id"], ["z"])
+    first = store.add_pairs(t1["id"], [("b", "a")])
+    assert (first[0]["traj_a"], first[0]["traj_b"]) == ("a", "b")
+    assert store.add_pairs(t1["id"], [("a", "b")]) == []  # exists already
+    with pytest.raises(Invalid):
+        store.add_pairs(t1["id"], [("a", "a")])
+    with pytest.raises(Invalid):
+        store.add_pairs(t1["id"], [("a", "z")])
+    with pytest.raises(NotFound):
+        store.add_pairs(t1["id"], [("a", "nope")])
+    with pytest.raises(Invalid):
+        store.add_trajectory("../evil", t1["id"], seed=0, length=1, reward=0, success=False, events=[], artifact="x")
+
+
+# -- labels -----------------------------------------------------------------------------------
+def test_label_records_order_shown_and_preference(store, pair):
+    row, created = label(store, pair, choice="left", swap=True)
+    assert created
+    assert (row["left_traj"], row["right_traj"]) == (pair["traj_b"], pair["traj_a"])
+    assert row["preferred"] == pair["traj_b"]  # left as shown, which was traj_b
+    assert row["time_spent_ms"] == 1200 and row["created_at"]
+    tie, _ = label(store, pair, sub="sub-00002", who="other", choice="tie")
+    assert tie["preferred"] is None
+
+
+def test_label_is_idempotent_on_submission_id(store, pair):
+    first, created = label(store, pair)
+    again, created_again = label(store, pair)
+    assert created and not created_again and again["id"] == first["id"]
+    assert store.count_labels() == 1
+
+
+def test_label_conflicts_and_bad_input(store, pair):
+    label(store, pair)
+    with pytest.raises(Conflict, match="already labelled"):
+        label(store, pair, sub="sub-00002")  # same person, same pair, new submission
+    with pytest.raises(Conflict, match="different label"):
+        label(store, pair, choice="right")  # reused submission id, other content
+    with pytest.raises(NotFound):
+        store.add_label(submission_id="sub-00003", pair_id=999, annotator="x", choice="left",
+                        left_traj="a", right_traj="b")
+    with pytest.raises(Invalid, match="choice"):
+        label(store, pair, sub="sub-00004", who="y", choice="maybe")
+    with pytest.raises(Invalid, match="two trajectories"):
+        store.add_label(submission_id="sub-00005", pair_id=pair["id"], annotator="y", choice="left",
+                        left_traj="a", right_traj="c")
+    with pytest.raises(Invalid):
+        label(store, pair, sub="short", who="y")
+    with pytest.raises(Invalid):
+        label(store, pair, sub="sub-00006", who="  ")
+    assert store.count_labels() == 1
+
+
+def test_concurrent_retries_write_each_label_once(store, pair):
+    """16 threads x the same 2 submissions: exactly one row per (pair, annotator)."""
+    results = []
+
+    def submit(i):
+        who = f"ann{i % 2}"
+        try:
+            results.append(label(store, pair, sub=f"sub-{who}-xyz", who=who)[1])
+        except Exception as exc:  # noqa: BLE001
+            results.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(16)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert results.count(True) == 2 and results.count(False) == 14
+    assert store.count_labels() == 2
+
+
+def test_acknowledged_label_survives_a_crash(tmp_path):
+    """A process that is killed right after add_label returns (no close, no checkpoint) loses nothing."""
+    path = tmp_path / "crash.duckdb"
+    code = textwrap.dedent(f"""
+        import os
+        from labeler.store import Store
+        s = Store({str(path)!r})
+        t = s.create_task("t", "collect_wood", 10)
+        for tid in ("a", "b"):
+            s.add_trajectory(tid, t["id"], seed=0, length=1, reward=0, success=False, events=[], artifact="x.npz")
+        p = s.add_pairs(t["id"], [("a", "b")])[0]
+        s.add_label(submission_id="crash-0001", pair_id=p["id"], annotator="x", choice="right",
+                    left_traj="a", right_traj="b")
+        os._exit(0)  # like SIGKILL: no cleanup
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with Store(path) as s:
+        rows = s.list_labels()
+        assert [(r["submission_id"], r["choice"], r["preferred"]) for r in rows] == [("crash-0001", "right", "b")]
+
+
+def test_close_checkpoints(tmp_path):
+    path = tmp_path / "c.duckdb"
+    s = Store(path)
+    s.create_task("t", "collect_wood", 10)
+    s.close()
+    s.close()  # idempotent
+    assert not path.with_name(path.name + ".wal").exists()
+
+
+# -- jobs -------------------------------------------------------------------------------------
+def test_job_lifecycle(store):
+    job = store.enqueue_job("tune", payload={"epochs": 5})
+    assert job["status"] == "queued" and job["payload"] == {"epochs": 5}
+    assert store.claim_job("w1", kinds=["rollout"]) is None
+    got = store.claim_job("w1", kinds=["tune"])
+    assert got["id"] == job["id"] and got["status"] == "running" and got["attempts"] == 1
+    assert store.claim_job("w2") is None
+    assert store.heartbeat_job(job["id"], "w1", 0.5, "half")["progress"] == 0.5
+    with pytest.raises(Conflict):
+        store.heartbeat_job(job["id"], "w2", 0.6)
+    done = store.complete_job(job["id"], "w1", {"latent_id": 3})
+    assert done["status"] == "done" and done["result"] == {"latent_id": 3} and done["finished_at"]
+    with pytest.raises(Conflict):
+        store.complete_job(job["id"], "w1")
+
+
+def test_stale_and_failed_jobs_are_retried_until_attempts_run_out(store):
+    job = store.enqueue_job("rollout", max_attempts=2)
+    store.claim_job("w1")
+    # w1 went silent: with stale_after_s=0 the next claim takes the job over
+    again = store.claim_job("w2", stale_after_s=0)
+    assert again["id"] == job["id"] and again["worker"] == "w2" and again["attempts"] == 2
+    with pytest.raises(Conflict):
+        store.heartbeat_job(job["id"], "w1")  # the old worker learns it lost the job
+    failed = store.fail_job(job["id"], "w2", "boom")
+    assert failed["status"] == "failed" and failed["error"] == "boom"  # out of attempts
+
+    retry = store.enqueue_job("rollout", max_attempts=3)
+    store.claim_job("w1")
+    assert store.fail_job(retry["id"], "w1", "flaky")["status"] == "queued"
+    assert store.claim_job("w3")["id"] == retry["id"]
+
+
+def test_in_process_jobs_are_not_requeued(store):
+    job = store.enqueue_job("bootstrap", worker="app:bootstrap")
+    assert job["status"] == "running"
+    assert store.requeue_stale_jobs(0) == 0

@@ -1,0 +1,65 @@
+"""Video encoding: H.264/yuv420p mp4 with faststart, nearest-neighbour upscale, encoded once."""
+from __future__ import annotations
+
+import threading
+
+import av
+import numpy as np
+import pytest
+
+from labeler.video import VideoCache, encode_mp4, upscale_nearest
+
+
+def frames(t=12, size=64):
+    f = np.zeros((t, size, size, 3), np.uint8)
+    f[:, :32, :32] = (255, 0, 0)  # a red quadrant
+    f[:, 32:, 32:] = (0, 0, 255)
+    return f
+
+
+def test_encode_mp4_is_h264_faststart_and_upscaled(tmp_path):
+    path = encode_mp4(frames(), tmp_path / "x.mp4", scale=4, fps=10)
+    data = path.read_bytes()
+    assert data[4:8] == b"ftyp"
+    assert data.find(b"moov") < data.find(b"mdat"), "faststart: the index must precede the media data"
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264"
+        assert (s.codec_context.width, s.codec_context.height) == (256, 256)
+        assert s.codec_context.pix_fmt == "yuv420p"
+        decoded = [f.to_ndarray(format="rgb24") for f in c.decode(s)]
+    assert len(decoded) == 12
+    first = decoded[0].astype(int)
+    assert abs(first[60, 60] - [255, 0, 0]).max() < 40 and abs(first[200, 200] - [0, 0, 255]).max() < 40
+    assert not list(tmp_path.glob(".tmp-*")), "no temporary files left behind"
+
+
+def test_upscale_is_nearest_neighbour():
+    f = np.arange(2 * 2 * 3, dtype=np.uint8).reshape(1, 2, 2, 3)
+    big = upscale_nearest(f, 3)
+    assert big.shape == (1, 6, 6, 3)
+    assert (big[0, :3, :3] == f[0, 0, 0]).all() and (big[0, 3:, 3:] == f[0, 1, 1]).all()
+
+
+def test_encode_rejects_bad_frames(tmp_path):
+    with pytest.raises(ValueError):
+        encode_mp4(np.zeros((0, 8, 8, 3), np.uint8), tmp_path / "x.mp4")
+    with pytest.raises(ValueError):
+        encode_mp4(np.zeros((2, 8, 8), np.uint8), tmp_path / "x.mp4")
+
+
+def test_video_cache_encodes_once_under_concurrency(tmp_path):
+    calls = []
+
+    def load(tid):
+        calls.append(tid)
+        return frames(6, 16)
+
+    cache = VideoCache(tmp_path, load, scale=2, fps=10)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(cache.get("abc"))) for _ in range(6)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert calls == ["abc"] and len(set(out)) == 1 and out[0].is_file()
+    cache.get("abc")
+    assert calls == ["abc"]
