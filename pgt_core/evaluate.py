@@ -32,7 +32,7 @@ def eval_seeds(episodes: int, base: int = EVAL_SEED_BASE) -> list[int]:
 
 
 def success_rate(foundation: Foundation, z: torch.Tensor, task: Task, seeds: list[int], batch_size: int = 32) -> float:
-    trajs = collect_rollouts(foundation.policy, z, task, seeds, batch_size=batch_size)
+    trajs = collect_rollouts(foundation.policy, z, task, seeds, batch_size=batch_size, keep_frames=False)
     return float(np.mean([task.success(t) for t in trajs]))
 
 
