@@ -127,6 +127,45 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX trajectories_task ON trajectories (task_id)",
         ),
     ),
+    # Issue 6 (rounds, worker, researcher view). DuckDB refuses to UPDATE a row that a foreign
+    # key points at (rounds, tasks and latents all are), so mutable round state lives in its own
+    # table keyed by round id, and a task's active latent is the outcome of an append-only log of
+    # promotions and rollbacks rather than a column on `tasks`.
+    Migration(
+        2,
+        "round_state, latent_promotions, job_logs",
+        (
+            """CREATE TABLE round_state (
+                round_id BIGINT PRIMARY KEY,
+                status TEXT NOT NULL,
+                config JSON,
+                job_id BIGINT,
+                candidate_latent_id BIGINT,
+                result JSON,
+                error TEXT,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE SEQUENCE promotion_ids START 1",
+            """CREATE TABLE latent_promotions (
+                id BIGINT PRIMARY KEY DEFAULT nextval('promotion_ids'),
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                latent_id BIGINT NOT NULL REFERENCES latents(id),
+                action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+                round_id BIGINT,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE SEQUENCE job_log_ids START 1",
+            """CREATE TABLE job_logs (
+                id BIGINT PRIMARY KEY DEFAULT nextval('job_log_ids'),
+                job_id BIGINT NOT NULL,
+                attempt INTEGER NOT NULL,
+                worker TEXT,
+                message TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE INDEX job_logs_job ON job_logs (job_id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
