@@ -11,6 +11,7 @@ from pgt_core.tasks import Task
 from pgt_core.trajectory import Trajectory
 
 from labeler.artifacts import Artifacts
+from labeler.errors import Invalid
 from labeler.store import Store, check_id
 
 
@@ -48,3 +49,29 @@ def ingest_trajectory(
 
 def load_trajectory(store: Store, artifacts: Artifacts, traj_id: str) -> Trajectory:
     return Trajectory.load(artifacts.existing(store.get_trajectory(traj_id)["artifact"]))
+
+
+def register_artifact(
+    store: Store,
+    artifacts: Artifacts,
+    traj_id: str,
+    task_row: dict[str, Any],
+    round_id: int | None = None,
+    latent_id: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Register a trajectory a worker already uploaded as `<traj_id>.npz`, scored with the task here.
+
+    `meta` is merged over the file's own metadata (e.g. what the trajectory was rolled out for).
+    """
+    check_id(traj_id, "trajectory id")
+    name = artifacts.trajectory_name(traj_id)
+    try:
+        traj = Trajectory.load(artifacts.existing(name))
+    except (ValueError, KeyError, OSError) as exc:
+        raise Invalid(f"artifact {name!r} is not a readable trajectory: {exc}") from None
+    spec = task_spec(task_row)
+    return store.add_trajectory(
+        traj_id, task_row["id"], seed=traj.seed, length=traj.length, reward=spec.reward(traj),
+        success=spec.success(traj), events=traj.events, artifact=name, round_id=round_id, latent_id=latent_id,
+        meta={**traj.meta, **(meta or {})})
