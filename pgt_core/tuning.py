@@ -1,0 +1,342 @@
+"""Preference Goal Tuning: optimise only the latent z from preference pairs; plus the baselines.
+
+- `tune_latent`: z is the only leaf with requires_grad; the policy's weights stay bit-identical.
+  Reference log-probs under z0 are computed once. Adam, a held-out split of the pairs, and the
+  z with the lowest held-out loss is kept (epoch 0 = z0 itself, so tuning never returns
+  something measurably worse than where it started on held-out pairs).
+  loss="dpo" (default), "ipo" (ties used with target margin 0) or "bc_positive" (maximise the
+  log-likelihood of preferred trajectories only; the no-negatives baseline).
+- `finetune_policy`: the full fine-tuning baseline; a deep copy of the policy has all its
+  weights trained with DPO under the fixed z0, with the frozen original as reference.
+
+A non-finite loss raises `TuningError`; the worker relies on it to keep the previous latent.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Hashable, Iterator, Literal, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from pgt_core.logprob import FeatureCache, trajectory_logprobs
+from pgt_core.losses import Metrics, bc_positive_loss, dpo_loss, ipo_loss
+from pgt_core.pairs import Pair, preference_indices
+from pgt_core.trajectory import Trajectory
+
+LossName = Literal["dpo", "ipo", "bc_positive"]
+LOSSES: tuple[str, ...] = ("dpo", "ipo", "bc_positive")
+Progress = Callable[[int, int], None]
+"""progress(epochs done, epochs)."""
+Scorer = Callable[[torch.Tensor], torch.Tensor]
+"""rows (trajectory indices) -> log pi(tau | current parameters) for those rows."""
+
+
+class TuningError(RuntimeError):
+    """Tuning could not produce a usable result (non-finite loss, no usable pairs); keep the previous latent."""
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    train_metrics: Metrics = field(default_factory=dict)
+    val_metrics: Metrics = field(default_factory=dict)
+
+
+@dataclass
+class _Fit:
+    history: list[EpochStats]
+    best_epoch: int
+    best_loss: float
+    n_train: int
+    n_val: int
+    seconds: float
+
+
+@dataclass
+class TuneResult:
+    z: torch.Tensor  # the best latent, float32 [latent] on the CPU
+    history: list[EpochStats]
+    best_epoch: int  # 0 means z0 itself was best on held-out pairs
+    best_val_loss: float
+    loss: str
+    n_train: int
+    n_val: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the latent itself as a list of floats)."""
+        d = {k: v for k, v in asdict(self).items() if k != "z"}
+        d["z"] = self.z.tolist()
+        return d
+
+
+@dataclass
+class FinetuneResult:
+    policy: torch.nn.Module  # the fine-tuned copy (frozen, eval mode); the original is untouched
+    history: list[EpochStats]
+    best_epoch: int
+    best_val_loss: float
+    n_train: int
+    n_val: int
+    seconds: float
+
+
+# -- pairs -> index arrays ------------------------------------------------------------------------
+@dataclass
+class _Items:
+    """Preference items as trajectory rows: winner, loser, is-tie (one row per pair)."""
+
+    w: torch.Tensor
+    l: torch.Tensor
+    tie: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.w.shape[0])
+
+    def take(self, idx: np.ndarray | torch.Tensor) -> "_Items":
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        return _Items(self.w[idx], self.l[idx], self.tie[idx])
+
+
+def _index_map(trajs: Sequence[Trajectory], pairs: Sequence[Pair]) -> Mapping[Hashable, int] | None:
+    """None when pairs already hold list positions; else trajectory id (meta['id']) -> position."""
+    if all(isinstance(p.i, (int, np.integer)) and isinstance(p.j, (int, np.integer)) for p in pairs):
+        return None
+    ids = {t.meta.get("id"): k for k, t in enumerate(trajs) if t.meta.get("id") is not None}
+    missing = {x for p in pairs for x in (p.i, p.j) if x not in ids}
+    if missing:
+        raise TuningError(f"pairs refer to trajectories not given: {sorted(map(str, missing))[:5]}")
+    return ids
+
+
+def _items(trajs: Sequence[Trajectory], pairs: Sequence[Pair], loss: str) -> _Items:
+    w, l, tie = preference_indices(pairs, _index_map(trajs, pairs), include_ties=(loss == "ipo"))
+    if len(w) == 0:
+        raise TuningError(f"no usable pairs for loss {loss!r} ({len(pairs)} pairs given; ties and both_bad "
+                          "carry no DPO signal)")
+    if max(int(w.max()), int(l.max())) >= len(trajs) or min(int(w.min()), int(l.min())) < 0:
+        raise TuningError("a pair refers to a trajectory index outside the list")
+    return _Items(torch.from_numpy(w), torch.from_numpy(l), torch.from_numpy(tie))
+
+
+def _split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random train/held-out split of n items; at least one of each when n >= 2 and val_fraction > 0."""
+    perm = rng.permutation(n)
+    n_val = int(round(n * val_fraction))
+    if val_fraction > 0 and n >= 2:
+        n_val = min(max(n_val, 1), n - 1)
+    else:
+        n_val = 0
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+# -- one loss over a batch of items ----------------------------------------------------------------
+def _batch_loss(kind: str, beta: float, items: _Items, score: Scorer, ref: torch.Tensor,
+                lengths: torch.Tensor) -> tuple[torch.Tensor, Metrics]:
+    if kind == "bc_positive":
+        rows = torch.unique(items.w)
+        lp = score(rows)
+        return bc_positive_loss(lp, lengths[rows].to(lp.device))
+    rows = torch.unique(torch.cat([items.w, items.l]))
+    lp = score(rows)
+    pos = torch.full((int(rows.max()) + 1,), -1, dtype=torch.long)
+    pos[rows] = torch.arange(len(rows))
+    pos = pos.to(lp.device)
+    pi_w, pi_l = lp[pos[items.w.to(lp.device)]], lp[pos[items.l.to(lp.device)]]
+    ref_w, ref_l = ref[items.w].to(lp.device), ref[items.l].to(lp.device)
+    if kind == "dpo":
+        return dpo_loss(pi_w, pi_l, ref_w, ref_l, beta)
+    return ipo_loss(pi_w, pi_l, ref_w, ref_l, beta, ties=items.tie)
+
+
+def _checked(loss: torch.Tensor, where: str) -> torch.Tensor:
+    if not torch.isfinite(loss).all():
+        raise TuningError(f"non-finite loss ({float(loss.detach()):.4g}) {where}; the previous latent/policy is kept")
+    return loss
+
+
+# -- the shared optimisation loop ------------------------------------------------------------------
+def _fit(kind: str, beta: float, items: _Items, score: Scorer, ref: torch.Tensor, lengths: torch.Tensor,
+         optimizer: torch.optim.Optimizer, *, epochs: int, val_fraction: float, batch_pairs: int | None,
+         seed: int, snapshot: Callable[[], None], progress: Progress | None) -> _Fit:
+    """Adam over pair batches; after every epoch the held-out loss decides whether to `snapshot()`."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    train_idx, val_idx = _split(len(items), val_fraction, rng)
+    train, val = items.take(train_idx), items.take(val_idx)
+
+    def evaluate(part: _Items, name: str) -> tuple[float, Metrics]:
+        with torch.no_grad():
+            loss, metrics = _batch_loss(kind, beta, part, score, ref, lengths)
+        return float(_checked(loss, f"on the {name} pairs")), metrics
+
+    train_loss, train_metrics = evaluate(train, "training")
+    val_loss, val_metrics = evaluate(val, "held-out") if len(val) else (None, {})
+    history = [EpochStats(0, train_loss, val_loss, train_metrics, val_metrics)]
+    best_epoch, best = 0, val_loss if val_loss is not None else train_loss
+    snapshot()
+    size = len(train) if not batch_pairs else batch_pairs
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(train))
+        total, sums, seen = 0.0, {}, 0
+        for start in range(0, len(train), size):
+            batch = train.take(order[start:start + size])
+            loss, metrics = _batch_loss(kind, beta, batch, score, ref, lengths)
+            _checked(loss, f"at epoch {epoch}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(batch)
+            seen += len(batch)
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + v * len(batch)
+        train_loss = total / seen
+        train_metrics = {k: v / seen for k, v in sums.items()}
+        val_loss, val_metrics = evaluate(val, "held-out") if len(val) else (None, {})
+        history.append(EpochStats(epoch, train_loss, val_loss, train_metrics, val_metrics))
+        current = val_loss if val_loss is not None else train_loss
+        if current < best:
+            best_epoch, best = epoch, current
+            snapshot()
+        if progress is not None:
+            progress(epoch, epochs)
+    return _Fit(history, best_epoch, best, len(train), len(val), time.perf_counter() - t0)
+
+
+@contextmanager
+def _frozen(policy: torch.nn.Module) -> Iterator[None]:
+    """No weight of `policy` receives a gradient inside the block (and eval mode); restored after."""
+    flags = [p.requires_grad for p in policy.parameters()]
+    was_training = policy.training
+    policy.eval()
+    for p in policy.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, f in zip(policy.parameters(), flags):
+            p.requires_grad_(f)
+        policy.train(was_training)
+
+
+def _device(policy: torch.nn.Module, device: str | torch.device | None) -> torch.device:
+    current = next(policy.parameters()).device
+    if device is None or torch.device(device) == current:
+        return current
+    policy.to(device)
+    return torch.device(device)
+
+
+def _scorer(policy: torch.nn.Module, trajs: Sequence[Trajectory], cache: FeatureCache | None,
+            z: Callable[[], torch.Tensor]) -> Scorer:
+    """rows -> log pi(tau | z()) through the cache when there is one, else the generic forward pass."""
+    if cache is not None:
+        return lambda rows: cache.logprobs(policy, z(), rows)
+    return lambda rows: trajectory_logprobs(policy, [trajs[int(r)] for r in rows], z())
+
+
+def _as_latent(z0: torch.Tensor, device: torch.device) -> torch.Tensor:
+    z0 = torch.as_tensor(z0).detach().float().reshape(-1).to(device)
+    if not torch.isfinite(z0).all():
+        raise TuningError("the starting latent z0 contains NaN or inf")
+    return z0
+
+
+def _reference(score: Scorer, items: _Items, n: int) -> torch.Tensor:
+    """log pi(tau | reference) for every trajectory the items use (NaN elsewhere), computed once."""
+    rows = torch.unique(torch.cat([items.w, items.l]))
+    ref = torch.full((n,), float("nan"))
+    with torch.no_grad():
+        ref[rows] = score(rows).float().cpu()
+    if not torch.isfinite(ref[rows]).all():
+        raise TuningError("reference log-probs are not finite; check the latent and the trajectories")
+    return ref
+
+
+def _lengths(trajs: Sequence[Trajectory]) -> torch.Tensor:
+    return torch.tensor([t.length for t in trajs], dtype=torch.float32)
+
+
+def tune_latent(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor, *,
+                loss: LossName = "dpo", beta: float = 0.1, lr: float = 1e-2, epochs: int = 50,
+                val_fraction: float = 0.2, batch_pairs: int | None = None, seed: int = 0,
+                cached: bool | FeatureCache = True, device: str | torch.device | None = None,
+                progress: Progress | None = None) -> TuneResult:
+    """Tune z (starting at, and referenced to, z0) on preference pairs over `trajs`; the policy is untouched.
+
+    pairs index `trajs` by position, or by `traj.meta['id']` when they hold ids.
+    batch_pairs: pairs per Adam step (None = all training pairs: one step per epoch).
+    cached: True builds a `FeatureCache` (fast path; needs `policy.z_enters_late`), a
+    `FeatureCache` reuses one built from exactly `trajs`, False forces the generic path.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    dev = _device(policy, device)
+    z0 = _as_latent(z0, dev)
+    items = _items(trajs, pairs, loss)
+    with _frozen(policy):
+        cache: FeatureCache | None = None
+        if isinstance(cached, FeatureCache):
+            if len(cached) != len(trajs):
+                raise ValueError(f"the cache holds {len(cached)} trajectories, got {len(trajs)}")
+            cache = cached
+        elif cached and getattr(policy, "z_enters_late", False):
+            cache = FeatureCache.build(policy, trajs, device=dev)
+        ref = _reference(_scorer(policy, trajs, cache, lambda: z0), items, len(trajs)) \
+            if loss != "bc_positive" else torch.zeros(len(trajs))
+        z = z0.clone().requires_grad_(True)
+        best = {"z": z0.clone()}
+
+        def snapshot() -> None:
+            best["z"] = z.detach().clone()
+
+        fit = _fit(loss, beta, items, _scorer(policy, trajs, cache, lambda: z), ref, _lengths(trajs),
+                   torch.optim.Adam([z], lr=lr), epochs=epochs, val_fraction=val_fraction,
+                   batch_pairs=batch_pairs, seed=seed, snapshot=snapshot, progress=progress)
+    return TuneResult(best["z"].cpu(), fit.history, fit.best_epoch, fit.best_loss, loss, fit.n_train, fit.n_val,
+                      fit.seconds)
+
+
+def finetune_policy(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor,
+                    *, loss: LossName = "dpo", beta: float = 0.1, lr: float = 1e-4, epochs: int = 3,
+                    val_fraction: float = 0.2, batch_pairs: int | None = 16, seed: int = 0,
+                    ref_cache: FeatureCache | None = None, device: str | torch.device | None = None,
+                    progress: Progress | None = None) -> FinetuneResult:
+    """Full fine-tuning baseline: train every weight of a copy of `policy` with DPO under the fixed z0.
+
+    The reference is the frozen original (cached features allowed, `ref_cache`); the copy goes
+    through the generic path because its features change as it trains. The copy with the
+    lowest held-out loss is returned frozen; `policy` itself is not modified.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    dev = _device(policy, device)
+    z0 = _as_latent(z0, dev)
+    items = _items(trajs, pairs, loss)
+    with _frozen(policy):
+        if ref_cache is None and getattr(policy, "z_enters_late", False):
+            ref_cache = FeatureCache.build(policy, trajs, device=dev)
+        ref = _reference(_scorer(policy, trajs, ref_cache, lambda: z0), items, len(trajs)) \
+            if loss != "bc_positive" else torch.zeros(len(trajs))
+    student = copy.deepcopy(policy).to(dev).eval()
+    params = [p for p in student.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    best = {"state": copy.deepcopy(student.state_dict())}
+
+    def snapshot() -> None:
+        best["state"] = copy.deepcopy(student.state_dict())
+
+    fit = _fit(loss, beta, items, _scorer(student, trajs, None, lambda: z0), ref, _lengths(trajs),
+               torch.optim.Adam(params, lr=lr), epochs=epochs, val_fraction=val_fraction, batch_pairs=batch_pairs,
+               seed=seed, snapshot=snapshot, progress=progress)
+    student.load_state_dict(best["state"])
+    for p in student.parameters():
+        p.requires_grad_(False)
+    return FinetuneResult(student, fit.history, fit.best_epoch, fit.best_loss, fit.n_train, fit.n_val, fit.seconds)
