@@ -96,7 +96,9 @@ class RayRolloutEngine:
     def __call__(self, policy: torch.nn.Module, z: torch.Tensor, task: Task, seeds: Sequence[int], *,
                  batch_size: int = 32, device: str = "cpu", greedy: bool = False, sample_seed: int = 0,
                  progress: Progress | None = None, keep_frames: bool = True,
-                 env_factory: Callable[[], GoalEnv] = default_env_factory) -> list[Trajectory]:
+                 env_factory: Callable[[], GoalEnv] = default_env_factory, env_workers: int = 0) -> list[Trajectory]:
+        """`collect_rollouts`' signature; env_workers is accepted for compatibility and ignored (each
+        Ray task steps its own environments in-process: Ray already spreads the work over CPUs)."""
         seeds = [int(s) for s in seeds]
         if not seeds:
             return []
