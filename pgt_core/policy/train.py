@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pgt_core.policy.checkpoint import DEFAULT_CHECKPOINT, Foundation, save_foundation
+from pgt_core.policy.checkpoint import DEFAULT_CHECKPOINT, Foundation, load_foundation, save_foundation
 from pgt_core.policy.demos import record_many
 from pgt_core.policy.model import GoalConditionedPolicy, PolicyConfig
 from pgt_core.tasks import CRAFTER_TASKS
@@ -210,6 +210,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--init", default=None, help="continue training from this bundle's weights")
     ap.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
     args = ap.parse_args()
 
@@ -229,6 +230,13 @@ def main() -> None:
     print(f"{len(train_set.frames)} training frames, {int((train_set.goal_end >= 0).sum())} labelled", flush=True)
 
     policy = GoalConditionedPolicy(cfg)
+    previous_updates = 0
+    if args.init:
+        start = load_foundation(args.init)
+        policy.load_state_dict(start.policy.state_dict())
+        for p in policy.parameters():
+            p.requires_grad_(True)
+        previous_updates = int(start.meta.get("updates", 0))
     opt = torch.optim.Adam(policy.parameters(), lr=args.lr)
     deadline = time.time() + args.minutes * 60
     history = []
@@ -242,7 +250,7 @@ def main() -> None:
         update += 1
         if update % 200 == 0:
             val_loss, val_acc = evaluate_bc(policy, val_sampler, 4)
-            history.append({"update": update, "loss": float(loss), "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
+            history.append({"update": update, "loss": float(loss.detach()), "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
             print(json.dumps({**history[-1], "minutes": round((time.time() - t0) / 60, 1)}), flush=True)
 
     prompt_paths = record_many(args.first_seed + 900_000, 60, args.length, args.data, args.workers)
@@ -254,7 +262,7 @@ def main() -> None:
         "demo_seeds": [args.first_seed, args.first_seed + args.episodes],
         "val_seeds": [val_first, val_first + args.val_episodes],
         "prompt_seeds": [args.first_seed + 900_000, args.first_seed + 900_060],
-        "updates": update,
+        "updates": previous_updates + update,
         "history": history[-20:],
         "minutes": round((time.time() - t0) / 60, 1),
     }
