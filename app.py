@@ -27,13 +27,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-bootstrap", action="store_true", help="do not create the default task and rollouts")
     p.add_argument("--checkpoint", type=Path, default=None, help="foundation bundle (default: the shipped one)")
     p.add_argument("--no-ui", action="store_true", help="serve only the API and /annotate, not the Gradio page")
+    p.add_argument("--no-worker", action="store_true", help="do not start a background worker beside the app")
+    p.add_argument("--worker-device", default="auto", help="the local worker's device: auto (GPU if any), cpu, cuda")
+    p.add_argument("--worker-threads", type=int, default=0, help="the local worker's torch CPU threads (0: default)")
+    p.add_argument("--job-stale-s", type=float, default=60.0,
+                   help="a job whose worker sent no heartbeat for this long is retried elsewhere")
     p.add_argument("--log-level", default="info")
     return p.parse_args(argv)
 
 
 def build_services(args: argparse.Namespace, config: AppConfig) -> list[Service]:
-    """Processes that run beside the app (issue 6 adds the background worker here)."""
-    return []
+    """Processes that run beside the app: the background worker, unless --no-worker."""
+    if args.no_worker:
+        return []
+    from labeler.worker_service import LocalWorker
+
+    return [LocalWorker(device=args.worker_device, threads=args.worker_threads)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,10 +57,12 @@ def main(argv: list[str] | None = None) -> None:
         bootstrap_episodes=args.bootstrap_episodes,
         checkpoint=args.checkpoint,
         ui=not args.no_ui,
+        job_stale_s=args.job_stale_s,
     )
     config.services.extend(build_services(args, config))
     app = create_app(config)
     print(f"PGT Studio: http://{args.host}:{args.port}/  (data in {config.data_dir})", flush=True)
+    print(f"Researcher view: http://{args.host}:{args.port}/researcher?token={app.state.tokens.researcher}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=5)
 
 

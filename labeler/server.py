@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from labeler import api
+from labeler import api, rounds_app
 from labeler.config import AppConfig
 from labeler.errors import StoreError
 from labeler.state import AppState
@@ -72,6 +72,7 @@ def create_app(config: AppConfig) -> FastAPI:
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
+    rounds_app.install(app, state)  # first: its token-protected job routes take precedence over api's
     app.include_router(api.router)
     app.mount("/static", LayeredStatic([STATIC_DIR, _gradio_static_dir()]), name="static")
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from labeler.auth import Tokens
 from labeler.config import AppConfig
 from labeler.server import create_app
 from labeler.store import Store
@@ -139,7 +140,7 @@ def test_leases_spread_concurrent_annotators_and_exclude(env):
 
 
 def test_worker_flow_upload_register_pair_and_jobs(env):
-    client, seeded, _ = env
+    client, seeded, cfg = env
     tid = seeded["task_id"]
     traj = synthetic_trajectory(seed=42, length=6)
     assert client.put("/api/artifacts/new-1.npz", content=traj.to_bytes()).status_code == 200
@@ -157,13 +158,18 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     assert client.post("/api/rounds", json={"task_id": tid}).json()["number"] == 2
 
     job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}).json()
-    claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}).json()["job"]
+    # the worker protocol needs the worker token (labeler.jobs_api); without it: 403
+    assert client.post("/api/jobs/claim", json={"worker": "gpu-1"}).status_code == 403
+    w = {"Authorization": f"Bearer {Tokens.load_or_create(cfg.data_dir).worker}"}
+    claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()["job"]
     assert claimed["id"] == job["id"]
-    assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}).json()["job"] is None
-    hb = client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"})
+    assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}, headers=w).json()["job"] is None
+    hb = client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"},
+                     headers=w)
     assert hb.json()["progress"] == 0.3
-    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2"}).status_code == 409
-    done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}})
+    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2"}, headers=w).status_code == 409
+    done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}},
+                       headers=w)
     assert done.json()["status"] == "done"
     assert client.get(f"/api/jobs/{job['id']}").json()["result"] == {"latent_id": 2}
     assert client.get("/api/jobs/999").status_code == 404

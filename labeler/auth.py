@@ -1,0 +1,85 @@
+"""Roles by token: annotators need none, researchers and workers each hold a secret token.
+
+Why tokens and not accounts: annotators only ever type their name, and the people who run a
+study are one or two researchers plus the machines that tune. So the app makes two random
+tokens on first start (`<data dir>/tokens.json`, readable by its owner only; environment
+variables PGT_RESEARCHER_TOKEN / PGT_WORKER_TOKEN override them):
+- the researcher token opens the researcher view (`/researcher?token=...` sets a cookie) and
+  the /api/researcher routes;
+- the worker token lets a worker claim and report jobs (`Authorization: Bearer ...`).
+Anyone else is an annotator and gets 403 from both. Tokens are compared in constant time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fastapi import HTTPException, Request
+
+RESEARCHER, WORKER, ANNOTATOR = "researcher", "worker", "annotator"
+COOKIE = "pgt_researcher"
+TOKENS_FILE = "tokens.json"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    researcher: str
+    worker: str
+
+    @classmethod
+    def load_or_create(cls, data_dir: str | Path) -> "Tokens":
+        """Read `<data_dir>/tokens.json`, creating it (mode 0600) on first use; env vars win."""
+        path = Path(data_dir) / TOKENS_FILE
+        stored: dict[str, str] = {}
+        if path.is_file():
+            stored = json.loads(path.read_text())
+        else:
+            stored = {RESEARCHER: secrets.token_urlsafe(24), WORKER: secrets.token_urlsafe(24)}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-tokens-")
+            with os.fdopen(fd, "w") as f:  # mkstemp files are 0600 already
+                json.dump(stored, f)
+            try:
+                os.link(tmp, path)  # atomic and fails if another process won the race
+            except FileExistsError:
+                stored = json.loads(path.read_text())
+            finally:
+                os.unlink(tmp)
+        return cls(researcher=os.environ.get("PGT_RESEARCHER_TOKEN") or stored[RESEARCHER],
+                   worker=os.environ.get("PGT_WORKER_TOKEN") or stored[WORKER])
+
+    def role_of(self, token: str | None) -> str:
+        if token and secrets.compare_digest(token.encode(), self.researcher.encode()):
+            return RESEARCHER
+        if token and secrets.compare_digest(token.encode(), self.worker.encode()):
+            return WORKER
+        return ANNOTATOR
+
+
+def presented_token(request: Request) -> str | None:
+    """The bearer token, else the researcher cookie (browsers), else None."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+def role(request: Request) -> str:
+    return request.app.state.tokens.role_of(presented_token(request))
+
+
+def require(wanted: str) -> Callable[[Request], str]:
+    """A FastAPI dependency that answers 403 unless the request carries `wanted`'s token."""
+
+    def check(request: Request) -> str:
+        got = role(request)
+        if got != wanted:
+            raise HTTPException(status_code=403, detail=f"this needs the {wanted} token (you are: {got})")
+        return got
+
+    return check
