@@ -408,3 +408,45 @@ def quality_report(labels: Iterable[Mapping[str, Any] | LabelRecord], gold: Mapp
         "hourly": hourly_counts(recs),
         "disagreements": [d.to_dict() for d in disagreements(recs)],
     }
+
+
+# -- what tuning should use ------------------------------------------------------------------
+def resolve_preferences(labels: Iterable[LabelRecord], adjudications: Mapping[int, str] | None = None,
+                        exclude_pairs: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """One resolved outcome per pair: the researcher's decision, else the unanimous or strict-majority vote.
+
+    adjudications: {pair_id: decision} with decision in a / b / tie / both_bad / discard.
+    Pairs that are split without a majority (waiting for adjudication), discarded, or in
+    `exclude_pairs` (e.g. repeat checks) are left out.
+    """
+    adjudications = adjudications or {}
+    skip = set(exclude_pairs)
+    by_pair: dict[int, list[LabelRecord]] = defaultdict(list)
+    for r in labels:
+        if r.outcome is not None and r.pair_id not in skip:
+            by_pair[r.pair_id].append(r)
+    for pair_id in adjudications:
+        by_pair.setdefault(pair_id, [])
+    out = []
+    for pair_id, group in sorted(by_pair.items()):
+        if pair_id in adjudications:
+            outcome, source = adjudications[pair_id], "adjudicated"
+            if outcome == "discard":
+                continue
+        else:
+            votes = Counter(r.outcome for r in group).most_common()
+            if len(votes) == 1:
+                outcome, source = votes[0][0], "unanimous"
+            elif votes[0][1] * 2 > len(group):
+                outcome, source = votes[0][0], "majority"
+            else:
+                continue
+        if not group:
+            continue  # adjudicated but no labels here to take the pair's trajectories from
+        first = group[0]
+        preferred = {"a": first.traj_a, "b": first.traj_b}.get(outcome)
+        rejected = {"a": first.traj_b, "b": first.traj_a}.get(outcome)
+        out.append({"pair_id": pair_id, "task_id": first.task_id, "round_id": first.round_id,
+                    "traj_a": first.traj_a, "traj_b": first.traj_b, "outcome": outcome, "preferred": preferred,
+                    "rejected": rejected, "n_labels": len(group), "source": source})
+    return out

@@ -135,3 +135,18 @@ def test_quality_report_is_json_ready():
     assert [r["round_id"] for r in report["alpha_by_task_round"]] == [1, 2]
     assert report["annotators"][0]["gold_accuracy"] == {"k": 1, "n": 1, "rate": 1.0}
     assert [d["pair_id"] for d in report["disagreements"]] == [2]
+
+
+def test_resolve_preferences_uses_adjudication_then_votes():
+    from labeler.quality import resolve_preferences
+
+    labels = [lab(1, "x", "left"), lab(1, "y", "left"), lab(1, "z", "right"),  # majority a
+              lab(2, "x", "left"), lab(2, "y", "right"),  # split: waits for a researcher
+              lab(3, "x", "tie"), lab(3, "y", "tie"),  # unanimous tie
+              lab(4, "x", "left"), lab(4, "y", "right"),  # split, adjudicated b
+              lab(5, "x", "left"), lab(6, "x", "right")]  # 6 is a repeat check
+    out = {r["pair_id"]: r for r in resolve_preferences(labels, {4: "b", 2: "discard"}, exclude_pairs=[6])}
+    assert set(out) == {1, 3, 4, 5}
+    assert (out[1]["source"], out[1]["preferred"], out[1]["rejected"]) == ("majority", "t1", "t2")
+    assert out[3]["outcome"] == "tie" and out[3]["preferred"] is None
+    assert (out[4]["source"], out[4]["preferred"]) == ("adjudicated", "t2")
