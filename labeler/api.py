@@ -206,13 +206,12 @@ def _traj_view(traj: dict[str, Any]) -> dict[str, Any]:
 
 
 def pair_view(st: AppState, pair_id: int) -> dict[str, Any]:
-    pair = st.store.get_pair(pair_id)
-    task = st.store.get_task(pair["task_id"])
-    sides = [st.store.get_trajectory(pair["traj_a"]), st.store.get_trajectory(pair["traj_b"])]
+    pair = st.store.pair_detail(pair_id)
+    sides = [pair["a"], pair["b"]]
     if secrets.randbelow(2):  # the order shown is random; the label records it
         sides.reverse()
     return {"id": pair["id"], "task_id": pair["task_id"], "round_id": pair["round_id"],
-            "target": task["achievement"], "max_steps": task["max_steps"],
+            "target": pair["achievement"], "max_steps": pair["max_steps"],
             "left": _traj_view(sides[0]), "right": _traj_view(sides[1])}
 
 
@@ -220,7 +219,6 @@ def pair_view(st: AppState, pair_id: int) -> dict[str, Any]:
 def next_pair(request: Request, task_id: int, annotator: str, exclude: str = "") -> dict[str, Any]:
     st = _state(request)
     who = check_name(annotator)
-    st.store.get_task(task_id)
     excluded = _ids(exclude)
     k = st.config.labels_per_pair
     with st.schedule_lock:  # pick + lease atomically, so two people never race for the last slot
@@ -228,6 +226,8 @@ def next_pair(request: Request, task_id: int, annotator: str, exclude: str = "")
         pick = choose_next(stats, k, excluded, st.leases.held_by_others(who))
         if pick is not None:
             st.leases.hold(pick.pair_id, who)
+    if not stats:
+        st.store.get_task(task_id)  # 404 for an unknown task; a known one simply has no pairs yet
     return {"pair": pair_view(st, pick.pair_id) if pick else None, "progress": progress(stats, k).as_dict(),
             "fps": st.config.video_fps}
 

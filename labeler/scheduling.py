@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from labeler.store import PairStat
+from labeler.label_index import PairStat
 
 
 def eligible(stats: Sequence[PairStat], k: int, exclude: Iterable[int] = (),

@@ -10,9 +10,10 @@ process, and the table constraints (unique submission id, unique (pair, annotato
 the second line of defence. Queries here take about a millisecond, so a single lock is
 not the bottleneck of a labeling app.
 
-Durability: DuckDB commits each auto-committed statement to its write-ahead log before
-returning, so a label that `add_label` returned is on disk; `close()` also runs
-CHECKPOINT so a clean shutdown leaves a compact file with an empty WAL.
+Durability: DuckDB writes a transaction to its write-ahead log and flushes it to disk
+before COMMIT returns, so a label that `add_label` returned is on disk; `close()` also
+runs CHECKPOINT so a clean shutdown leaves a compact file with an empty WAL. Concurrent
+label submissions share one commit (group commit), so the flush is paid once per batch.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from pgt_core import LATENT_DIM
 from labeler.errors import Conflict, Invalid, NotFound
+from labeler.label_index import LabelIndex, PairStat
 from labeler.schema import MIGRATIONS, Migration
 
 CHOICES = ("left", "right", "tie", "both_bad", "skip")
@@ -67,14 +69,21 @@ def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [{c: _plain(v, c) for c, v in zip(cols, row)} for row in cur.fetchall()]
 
 
-@dataclass(frozen=True)
-class PairStat:
-    """What scheduling needs to know about one pair, from one annotator's point of view."""
+@dataclass
+class _LabelRequest:
+    """One label on its way into the database, filled in by whichever thread commits it."""
 
+    submission_id: str
     pair_id: int
-    round_id: int | None
-    n_labels: int  # labels other than skips, by anyone
-    seen: bool  # this annotator already labelled (or skipped) it
+    annotator: str
+    choice: str
+    left_traj: str
+    right_traj: str
+    time_spent_ms: int | None
+    row: dict[str, Any] | None = None
+    created: bool = False
+    error: Exception | None = None
+    done: bool = False
 
 
 class Store:
@@ -84,6 +93,10 @@ class Store:
         self._con = duckdb.connect(str(self.path))
         self._lock = threading.RLock()
         self._closed = False
+        self._index = LabelIndex()  # write-through: see labeler.label_index
+        self._pair_details: dict[int, dict[str, Any]] = {}  # pairs and trajectories never change
+        self._label_queue: list[_LabelRequest] = []  # labels waiting for the next group commit
+        self._queue_lock = threading.Lock()
         self.migrate(migrations)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -307,12 +320,12 @@ class Store:
                         raise Invalid(f"trajectory {t!r} belongs to another task")
                 if self._one("SELECT id FROM pairs WHERE task_id = ? AND traj_a = ? AND traj_b = ?", [task_id, a, b]):
                     continue
-                out.append(
-                    self._one(
-                        "INSERT INTO pairs (task_id, round_id, traj_a, traj_b, source) VALUES (?, ?, ?, ?, ?) RETURNING *",
-                        [int(task_id), round_id, a, b, source],
-                    )
+                row = self._one(
+                    "INSERT INTO pairs (task_id, round_id, traj_a, traj_b, source) VALUES (?, ?, ?, ?, ?) RETURNING *",
+                    [int(task_id), round_id, a, b, source],
                 )
+                self._index.add_pair(int(task_id), row["id"], round_id)
+                out.append(row)
         return out
 
     def get_pair(self, pair_id: int) -> dict[str, Any]:
@@ -320,6 +333,31 @@ class Store:
         if row is None:
             raise NotFound(f"no pair with id {pair_id}")
         return row
+
+    def pair_detail(self, pair_id: int) -> dict[str, Any]:
+        """A pair with its task's target and both trajectories' metadata (cached: none of it changes)."""
+        cached = self._pair_details.get(int(pair_id))
+        if cached is not None:
+            return cached
+        cols = "id, length, reward, success, events"
+        with self._lock:
+            cur = self._con.execute(
+                f"""SELECT p.id, p.task_id, p.round_id, t.achievement, t.max_steps,
+                      a.{cols.replace(', ', ', a.')}, b.{cols.replace(', ', ', b.')}
+                    FROM pairs p JOIN tasks t ON t.id = p.task_id
+                      JOIN trajectories a ON a.id = p.traj_a JOIN trajectories b ON b.id = p.traj_b
+                    WHERE p.id = ?""",
+                [int(pair_id)],
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"no pair with id {pair_id}")
+        names = cols.split(", ")
+        side = lambda vals: {n: _plain(v, n) for n, v in zip(names, vals)}  # noqa: E731
+        detail = {"id": row[0], "task_id": row[1], "round_id": row[2], "achievement": row[3], "max_steps": row[4],
+                  "a": side(row[5:10]), "b": side(row[10:15])}
+        self._pair_details[int(pair_id)] = detail
+        return detail
 
     def list_pairs(self, task_id: int) -> list[dict[str, Any]]:
         """Pairs with how many labels (skips excluded) each has."""
@@ -332,16 +370,16 @@ class Store:
 
     def pair_stats(self, task_id: int, annotator: str) -> list[PairStat]:
         """Per pair of the task: labels so far and whether `annotator` has seen it (for scheduling)."""
-        with self._lock:
-            rows = self._con.execute(
-                """SELECT p.id, p.round_id,
-                     count(l.id) FILTER (WHERE l.choice <> 'skip'),
-                     coalesce(bool_or(l.annotator = ?), false)
-                   FROM pairs p LEFT JOIN labels l ON l.pair_id = p.id
-                   WHERE p.task_id = ? GROUP BY p.id, p.round_id ORDER BY p.id""",
-                [annotator, int(task_id)],
-            ).fetchall()
-        return [PairStat(int(i), r, int(n), bool(s)) for i, r, n, s in rows]
+        task_id = int(task_id)
+        if not self._index.loaded(task_id):
+            with self._lock:  # writers hold this lock too, so nothing lands between the read and the load
+                if not self._index.loaded(task_id):
+                    self._index.load(task_id, self._con.execute(
+                        """SELECT p.id, p.round_id, l.annotator, l.choice
+                           FROM pairs p LEFT JOIN labels l ON l.pair_id = p.id WHERE p.task_id = ?""",
+                        [task_id],
+                    ).fetchall())
+        return self._index.stats(task_id, annotator)
 
     # -- labels -----------------------------------------------------------------------------
     def add_label(
@@ -366,34 +404,83 @@ class Store:
             raise Invalid("submission_id must be a string of 8-128 characters (e.g. a UUID)")
         if choice not in CHOICES:
             raise Invalid(f"invalid choice {choice!r}; expected one of {', '.join(CHOICES)}")
-        annotator = check_name(annotator)
         if time_spent_ms is not None and not 0 <= int(time_spent_ms) <= 86_400_000:
             raise Invalid("time_spent_ms must be between 0 and 86400000")
+        req = _LabelRequest(submission_id, int(pair_id), check_name(annotator), choice, left_traj, right_traj,
+                            None if time_spent_ms is None else int(time_spent_ms))
+        with self._queue_lock:
+            self._label_queue.append(req)
         with self._lock:
-            prior = self._one("SELECT * FROM labels WHERE submission_id = ?", [submission_id])
-            if prior is not None:
-                same = (prior["pair_id"], prior["annotator"], prior["choice"], prior["left_traj"], prior["right_traj"]) == (
-                    int(pair_id), annotator, choice, left_traj, right_traj)
-                if same:
-                    return prior, False
-                raise Conflict(f"submission id {submission_id!r} was already used for a different label")
-            pair = self.get_pair(pair_id)
-            if {left_traj, right_traj} != {pair["traj_a"], pair["traj_b"]} or left_traj == right_traj:
-                raise Invalid(
-                    f"left_traj/right_traj must be the two trajectories of pair {pair_id} "
-                    f"({pair['traj_a']!r}, {pair['traj_b']!r})"
-                )
-            mine = self._one("SELECT id FROM labels WHERE pair_id = ? AND annotator = ?", [int(pair_id), annotator])
-            if mine is not None:
-                raise Conflict(f"annotator {annotator!r} already labelled pair {pair_id} (label {mine['id']})")
-            preferred = {"left": left_traj, "right": right_traj}.get(choice)
-            row = self._one(
-                """INSERT INTO labels (submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred,
-                     time_spent_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
-                [submission_id, int(pair_id), annotator, choice, left_traj, right_traj, preferred,
-                 None if time_spent_ms is None else int(time_spent_ms)],
+            # Group commit: whoever holds the lock writes every label queued so far in one
+            # transaction (one disk flush); the others then find theirs already done.
+            if not req.done:
+                with self._queue_lock:
+                    batch, self._label_queue = self._label_queue, []
+                self._write_labels(batch)
+        if req.error is not None:
+            raise req.error
+        return req.row, req.created
+
+    def _write_labels(self, batch: list["_LabelRequest"]) -> None:
+        """Check and insert a batch in one transaction; on an unexpected error, retry one by one."""
+        inserted: list[tuple[_LabelRequest, int]] = []
+        try:
+            self._con.execute("BEGIN TRANSACTION")
+            for req in batch:
+                try:
+                    task_id = self._insert_label(req)
+                    if req.created:
+                        inserted.append((req, task_id))
+                except (Invalid, NotFound, Conflict) as exc:  # refused: nothing written for this one
+                    req.error = exc
+            self._con.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - isolate the culprit, keep the others
+            self._con.execute("ROLLBACK")
+            if len(batch) > 1:
+                for req in batch:
+                    req.row, req.created, req.error = None, False, None
+                    self._write_labels([req])
+                return
+            batch[0].row, batch[0].created = None, False
+            batch[0].error = Conflict(str(exc)) if isinstance(exc, duckdb.ConstraintException) else exc
+        for req, task_id in inserted:
+            self._index.add_label(task_id, req.pair_id, req.annotator, req.choice)
+        for req in batch:
+            req.done = True
+
+    def _insert_label(self, req: "_LabelRequest") -> int:
+        """The checks and the INSERT for one label inside the open transaction; returns the task id."""
+        prior = self._one("SELECT * FROM labels WHERE submission_id = ?", [req.submission_id])
+        if prior is not None:
+            if (prior["pair_id"], prior["annotator"], prior["choice"], prior["left_traj"], prior["right_traj"]) != (
+                    req.pair_id, req.annotator, req.choice, req.left_traj, req.right_traj):
+                raise Conflict(f"submission id {req.submission_id!r} was already used for a different label")
+            req.row, req.created = prior, False
+            return -1
+        pair = self._one(
+            """SELECT task_id, traj_a, traj_b,
+                 (SELECT id FROM labels l WHERE l.pair_id = p.id AND l.annotator = ?) AS mine
+               FROM pairs p WHERE id = ?""",
+            [req.annotator, req.pair_id],
+        )
+        if pair is None:
+            raise NotFound(f"no pair with id {req.pair_id}")
+        if {req.left_traj, req.right_traj} != {pair["traj_a"], pair["traj_b"]} or req.left_traj == req.right_traj:
+            raise Invalid(
+                f"left_traj/right_traj must be the two trajectories of pair {req.pair_id} "
+                f"({pair['traj_a']!r}, {pair['traj_b']!r})"
             )
-            return row, True
+        if pair["mine"] is not None:
+            raise Conflict(f"annotator {req.annotator!r} already labelled pair {req.pair_id} (label {pair['mine']})")
+        preferred = {"left": req.left_traj, "right": req.right_traj}.get(req.choice)
+        req.row = self._one(
+            """INSERT INTO labels (submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred,
+                 time_spent_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+            [req.submission_id, req.pair_id, req.annotator, req.choice, req.left_traj, req.right_traj, preferred,
+             req.time_spent_ms],
+        )
+        req.created = True
+        return int(pair["task_id"])
 
     def list_labels(
         self,

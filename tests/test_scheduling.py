@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from labeler.scheduling import Leases, build_label_pairs, choose_next, eligible, progress
-from labeler.store import PairStat
+from labeler.label_index import PairStat
 
 
 def stat(pid, n=0, seen=False, rnd=1):

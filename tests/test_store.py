@@ -223,3 +223,23 @@ def test_in_process_jobs_are_not_requeued(store):
     job = store.enqueue_job("bootstrap", worker="app:bootstrap")
     assert job["status"] == "running"
     assert store.requeue_stale_jobs(0) == 0
+
+
+def test_pair_stats_index_stays_in_step_with_the_database(tmp_path):
+    """The in-memory scheduling index equals a fresh aggregate over the tables, before and after writes."""
+    path = tmp_path / "i.duckdb"
+    with Store(path) as s:
+        task = s.create_task("t", "collect_wood", 10)
+        add_trajs(s, task["id"], ["a", "b", "c", "d"])
+        p1, p2 = s.add_pairs(task["id"], [("a", "b"), ("c", "d")])
+        label(s, p1, sub="sub-1-ann", who="ann", choice="skip")
+        assert [(x.pair_id, x.n_labels, x.seen) for x in s.pair_stats(task["id"], "ann")] == [
+            (p1["id"], 0, True), (p2["id"], 0, False)]
+        label(s, p1, sub="sub-1-bob", who="bob")  # after the index is loaded
+        p3 = s.add_pairs(task["id"], [("a", "d")])[0]
+        label(s, p3, sub="sub-3-ann", who="ann", choice="tie")
+        live = {who: s.pair_stats(task["id"], who) for who in ("ann", "bob", "cyd")}
+    with Store(path) as fresh:  # rebuilt from the file alone
+        for who, stats in live.items():
+            assert fresh.pair_stats(task["id"], who) == stats
+    assert [(x.n_labels, x.seen) for x in live["ann"]] == [(1, True), (0, False), (1, True)]
