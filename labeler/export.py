@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -76,12 +77,15 @@ class StoreSource:
 class HttpSource:
     """A running app's /api as an `ExportSource` (for when the app holds the DuckDB file)."""
 
-    def __init__(self, base_url: str, timeout: float = 60.0, client: Any = None) -> None:
-        """client: an httpx.Client to use instead of a new one (e.g. FastAPI's TestClient in tests)."""
+    def __init__(self, base_url: str, timeout: float = 60.0, client: Any = None, token: str | None = None) -> None:
+        """client: an httpx.Client to use instead of a new one (e.g. FastAPI's TestClient in tests).
+        token: sent as a bearer token (the researcher token, where the app protects these routes)."""
         import httpx
 
         self.base_url = base_url.rstrip("/")
         self._client = client if client is not None else httpx.Client(base_url=self.base_url, timeout=timeout)
+        if token:
+            self._client.headers["Authorization"] = f"Bearer {token}"
 
     def _get(self, path: str, **params: Any) -> Any:
         r = self._client.get(path, params={k: v for k, v in params.items() if v is not None})
@@ -418,10 +422,11 @@ def export_all(source: ExportSource, out_dir: str | Path, task: str | int | None
 
 # -- command line -----------------------------------------------------------------------------
 def open_source(data_dir: str | Path, url: str | None = None,
-                fallback_url: str = "http://127.0.0.1:7860") -> ExportSource:
+                fallback_url: str = "http://127.0.0.1:7860", token: str | None = None) -> ExportSource:
     """The DuckDB file under `data_dir` when no process holds it, else the running app over HTTP."""
+    token = token or os.environ.get("PGT_RESEARCHER_TOKEN")
     if url:
-        return HttpSource(url)
+        return HttpSource(url, token=token)
     from labeler.config import AppConfig
     from labeler.store import Store
 
@@ -433,7 +438,7 @@ def open_source(data_dir: str | Path, url: str | None = None,
     except duckdb.IOException as exc:  # the app holds the file's lock
         print(f"{cfg.db_path} is in use ({str(exc).splitlines()[0]}); exporting through the app at {fallback_url}",
               file=sys.stderr)
-        return HttpSource(fallback_url)
+        return HttpSource(fallback_url, token=token)
 
 
 def close_source(source: ExportSource) -> None:
@@ -447,13 +452,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data-dir", default="data", help="the app's data directory (holds pgt.duckdb)")
     p.add_argument("--url", help="export from a running app at this URL instead of the file")
     p.add_argument("--app-url", default="http://127.0.0.1:7860", help="where to find the app if it holds the file")
+    p.add_argument("--token", help="researcher token for the app (default: $PGT_RESEARCHER_TOKEN)")
     p.add_argument("--out", default="exports", help="output directory")
     p.add_argument("--task", help="only this task (name or id)")
     p.add_argument("--no-parquet", action="store_true", help="JSONL only")
     p.add_argument("--import-latents", metavar="FILE", help="import latents from .json/.jsonl/.npy instead")
     p.add_argument("--into-task", help="with --import-latents: the task to attach them to")
     args = p.parse_args(argv)
-    source = open_source(args.data_dir, args.url, args.app_url)
+    source = open_source(args.data_dir, args.url, args.app_url, args.token)
     try:
         if args.import_latents:
             for doc in read_latent_documents(args.import_latents):
