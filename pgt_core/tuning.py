@@ -263,18 +263,11 @@ def _lengths(trajs: Sequence[Trajectory]) -> torch.Tensor:
     return torch.tensor([t.length for t in trajs], dtype=torch.float32)
 
 
-def tune_latent(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor, *,
-                loss: LossName = "dpo", beta: float = 0.1, lr: float = 1e-2, epochs: int = 50,
-                val_fraction: float = 0.2, batch_pairs: int | None = None, seed: int = 0,
-                cached: bool | FeatureCache = True, device: str | torch.device | None = None,
-                progress: Progress | None = None) -> TuneResult:
-    """Tune z (starting at, and referenced to, z0) on preference pairs over `trajs`; the policy is untouched.
-
-    pairs index `trajs` by position, or by `traj.meta['id']` when they hold ids.
-    batch_pairs: pairs per Adam step (None = all training pairs: one step per epoch).
-    cached: True builds a `FeatureCache` (fast path; needs `policy.z_enters_late`), a
-    `FeatureCache` reuses one built from exactly `trajs`, False forces the generic path.
-    """
+def _prepare(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor,
+             loss: str, device: str | torch.device | None, cached: bool | FeatureCache
+             ) -> tuple[torch.device, torch.Tensor, _Items, FeatureCache | None, torch.Tensor]:
+    """Validate the inputs, turn pairs into rows, pick the log-prob path (cache or generic) and
+    compute the reference log-probs under z0 once, with the policy frozen."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     dev = _device(policy, device)
@@ -290,6 +283,23 @@ def tune_latent(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Seq
             cache = FeatureCache.build(policy, trajs, device=dev)
         ref = _reference(_scorer(policy, trajs, cache, lambda: z0), items, len(trajs)) \
             if loss != "bc_positive" else torch.zeros(len(trajs))
+    return dev, z0, items, cache, ref
+
+
+def tune_latent(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor, *,
+                loss: LossName = "dpo", beta: float = 0.1, lr: float = 1e-2, epochs: int = 50,
+                val_fraction: float = 0.2, batch_pairs: int | None = None, seed: int = 0,
+                cached: bool | FeatureCache = True, device: str | torch.device | None = None,
+                progress: Progress | None = None) -> TuneResult:
+    """Tune z (starting at, and referenced to, z0) on preference pairs over `trajs`; the policy is untouched.
+
+    pairs index `trajs` by position, or by `traj.meta['id']` when they hold ids.
+    batch_pairs: pairs per Adam step (None = all training pairs: one step per epoch).
+    cached: True builds a `FeatureCache` (fast path; needs `policy.z_enters_late`), a
+    `FeatureCache` reuses one built from exactly `trajs`, False forces the generic path.
+    """
+    dev, z0, items, cache, ref = _prepare(policy, trajs, pairs, z0, loss, device, cached)
+    with _frozen(policy):
         z = z0.clone().requires_grad_(True)
         best = {"z": z0.clone()}
 
@@ -314,16 +324,8 @@ def finetune_policy(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs:
     through the generic path because its features change as it trains. The copy with the
     lowest held-out loss is returned frozen; `policy` itself is not modified.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    dev = _device(policy, device)
-    z0 = _as_latent(z0, dev)
-    items = _items(trajs, pairs, loss)
-    with _frozen(policy):
-        if ref_cache is None and getattr(policy, "z_enters_late", False):
-            ref_cache = FeatureCache.build(policy, trajs, device=dev)
-        ref = _reference(_scorer(policy, trajs, ref_cache, lambda: z0), items, len(trajs)) \
-            if loss != "bc_positive" else torch.zeros(len(trajs))
+    dev, z0, items, _, ref = _prepare(policy, trajs, pairs, z0, loss, device,
+                                      ref_cache if ref_cache is not None else True)
     student = copy.deepcopy(policy).to(dev).eval()
     params = [p for p in student.parameters()]
     for p in params:
