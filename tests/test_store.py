@@ -243,3 +243,31 @@ def test_pair_stats_index_stays_in_step_with_the_database(tmp_path):
         for who, stats in live.items():
             assert fresh.pair_stats(task["id"], who) == stats
     assert [(x.n_labels, x.seen) for x in live["ann"]] == [(1, True), (0, False), (1, True)]
+
+
+def test_group_commit_isolates_refused_and_failing_labels(store, pair, monkeypatch):
+    """One transaction per batch: refused labels write nothing, an unexpected error costs only its own label."""
+    from labeler.store import _LabelRequest
+
+    def req(sub, who, choice="left"):
+        return _LabelRequest(sub, pair["id"], who, choice, pair["traj_a"], pair["traj_b"], 10)
+
+    batch = [req("sub-a-0001", "ann"), req("sub-a-0001", "ann"), req("sub-b-0001", "ann"), req("sub-c-0001", "bob")]
+    store._write_labels(batch)
+    assert [r.done for r in batch] == [True] * 4
+    assert (batch[0].created, batch[1].created, batch[1].row["id"]) == (True, False, batch[0].row["id"])
+    assert isinstance(batch[2].error, Conflict) and batch[3].created
+
+    real = store._insert_label
+
+    def flaky(r):
+        if r.annotator == "cyd":
+            raise RuntimeError("disk hiccup")
+        return real(r)
+
+    monkeypatch.setattr(store, "_insert_label", flaky)
+    batch = [req("sub-d-0001", "dan"), req("sub-e-0001", "cyd"), req("sub-f-0001", "eve")]
+    store._write_labels(batch)
+    assert batch[0].created and batch[2].created and isinstance(batch[1].error, RuntimeError)
+    assert sorted(r["annotator"] for r in store.list_labels()) == ["ann", "bob", "dan", "eve"]
+    assert [(s.n_labels, s.seen) for s in store.pair_stats(pair["task_id"], "dan")][0] == (4, True)
