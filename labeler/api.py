@@ -42,14 +42,11 @@ Latents and rounds
   GET  /api/latents/{id} -> Latent with "vector"   GET /api/tasks/{id}/latents -> [Latent without vector]
   POST /api/rounds {"task_id", "latent_id"?} -> Round (201)   GET /api/tasks/{id}/rounds -> [Round]
 
-Jobs (the worker protocol of issue 6)
+Jobs
   POST /api/jobs {"kind", "task_id"?, "payload"?, "max_attempts"?} -> Job (201)
   GET  /api/jobs?status=&kind=&task_id= -> [Job]    GET /api/jobs/{id} -> Job
-  POST /api/jobs/claim {"worker", "kinds"?: [..]} -> {"job": Job|null}
-  POST /api/jobs/{id}/heartbeat {"worker", "progress"?: 0..1, "message"?} -> Job (409: abandon it)
-  POST /api/jobs/{id}/complete {"worker", "result"?} -> Job
-  POST /api/jobs/{id}/fail {"worker", "error", "retry"?: true} -> Job
-  A running job without a heartbeat for `job_stale_s` goes back to the queue on the next claim.
+  The worker protocol (claim, heartbeat, upload, complete, fail; worker token) is
+  `labeler.jobs_api`; rounds and the researcher's routes are `labeler.researcher_api`.
 """
 from __future__ import annotations
 
@@ -60,9 +57,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from pgt_core.trajectory import Trajectory
 from labeler.errors import Invalid
-from labeler.ingest import task_spec
+from labeler.ingest import register_artifact
 from labeler.scheduling import choose_next, progress
 from labeler.state import AppState
 from labeler.store import check_id, check_name
@@ -140,28 +136,6 @@ class JobIn(BaseModel):
     task_id: int | None = None
     payload: dict[str, Any] | None = None
     max_attempts: int = Field(default=3, ge=1, le=100)
-
-
-class ClaimIn(BaseModel):
-    worker: str
-    kinds: list[str] | None = None
-
-
-class HeartbeatIn(BaseModel):
-    worker: str
-    progress: float | None = None
-    message: str | None = None
-
-
-class CompleteIn(BaseModel):
-    worker: str
-    result: dict[str, Any] | None = None
-
-
-class FailIn(BaseModel):
-    worker: str
-    error: str
-    retry: bool = True
 
 
 # -- status and tasks -------------------------------------------------------------------------
@@ -284,17 +258,8 @@ def get_artifact(name: str, request: Request) -> FileResponse:
 @router.post("/trajectories", status_code=201)
 def add_trajectory(body: TrajectoryIn, request: Request) -> JSONResponse:
     st = _state(request)
-    check_id(body.id, "trajectory id")
-    name = st.artifacts.trajectory_name(body.id)
-    try:
-        traj = Trajectory.load(st.artifacts.existing(name))
-    except (ValueError, KeyError, OSError) as exc:
-        raise Invalid(f"artifact {name!r} is not a readable trajectory: {exc}") from None
-    spec = task_spec(st.store.get_task(body.task_id))
-    return _created(st.store.add_trajectory(
-        body.id, body.task_id, seed=traj.seed, length=traj.length, reward=spec.reward(traj),
-        success=spec.success(traj), events=traj.events, artifact=name, round_id=body.round_id,
-        latent_id=body.latent_id, meta=traj.meta))
+    return _created(register_artifact(st.store, st.artifacts, body.id, st.store.get_task(body.task_id),
+                                      body.round_id, body.latent_id))
 
 
 @router.get("/trajectories")
@@ -359,24 +324,3 @@ def list_jobs(request: Request, status: str | None = None, kind: str | None = No
 @router.get("/jobs/{job_id}")
 def get_job(job_id: int, request: Request) -> dict[str, Any]:
     return _state(request).store.get_job(job_id)
-
-
-@router.post("/jobs/claim")
-def claim_job(body: ClaimIn, request: Request) -> dict[str, Any]:
-    st = _state(request)
-    return {"job": st.store.claim_job(body.worker, body.kinds, st.config.job_stale_s)}
-
-
-@router.post("/jobs/{job_id}/heartbeat")
-def heartbeat_job(job_id: int, body: HeartbeatIn, request: Request) -> dict[str, Any]:
-    return _state(request).store.heartbeat_job(job_id, body.worker, body.progress, body.message)
-
-
-@router.post("/jobs/{job_id}/complete")
-def complete_job(job_id: int, body: CompleteIn, request: Request) -> dict[str, Any]:
-    return _state(request).store.complete_job(job_id, body.worker, body.result)
-
-
-@router.post("/jobs/{job_id}/fail")
-def fail_job(job_id: int, body: FailIn, request: Request) -> dict[str, Any]:
-    return _state(request).store.fail_job(job_id, body.worker, body.error, body.retry)

@@ -50,8 +50,8 @@ def line_chart(title: str, series: Sequence[Series], x_label: str = "", y_range:
         return "".join(out)
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
     x0, x1 = min(xs), max(xs)
-    if x0 == x1:
-        x0, x1 = x0 - 1, x1 + 1
+    if x0 == x1:  # one round: centre it, and only its own (integer) tick is labelled
+        x0, x1 = x0 - 0.5, x1 + 0.5
     y0, y1 = y_range if y_range else (min(ys), max(ys))
     if y0 == y1:
         y0, y1 = y0 - 0.5, y1 + 0.5
