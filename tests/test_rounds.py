@@ -132,3 +132,46 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
     finally:
         res.close()
         app.stop()
+
+
+def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path):
+    """No worker: check what the researcher API stores and what the jobs it queues ask for."""
+    from fastapi.testclient import TestClient
+
+    from labeler.auth import Tokens
+    from labeler.config import AppConfig
+    from labeler.rounds import TRAIN_SEED_BASE
+    from labeler.server import create_app
+    from labeler.synthetic import seed_data_dir
+
+    seed_data_dir(tmp_path, n_traj=3, per_traj=1, length=24)
+    cfg = AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, checkpoint=tmp_path / "none.pt")
+    with TestClient(create_app(cfg)) as client:
+        client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(tmp_path).researcher}"
+        ov = client.get("/api/researcher/overview").json()
+        assert ov["policy"] == "untrained" and "collect_drink" in ov["achievements"] and ov["defaults"]["epochs"] == 50
+        body = {"name": "from_clip", "achievement": "collect_drink", "max_steps": 30,
+                "prompt": {"kind": "trajectory", "trajectory_id": "syn-r1-0", "start": 4}}
+        task = client.post("/api/researcher/tasks", json=body)
+        assert task.status_code == 201, task.text
+        tid = task.json()["id"]
+        view = client.get(f"/api/researcher/tasks/{tid}").json()
+        z0 = view["latents"][0]
+        assert z0["source"] == "prompt" and z0["active"] and z0["meta"]["prompt"]["start"] == 4
+        for bad, status in (({"prompt": {"kind": "trajectory", "trajectory_id": "nope"}}, 404),
+                            ({"prompt": {"kind": "video"}}, 422), ({"achievement": "fly"}, 422),
+                            ({"name": "from_clip"}, 409)):
+            assert client.post("/api/researcher/tasks", json={**body, "name": "other", **bad}).status_code == status
+        assert client.post(f"/api/researcher/tasks/{tid}/rounds", json={"config": {"epochs": -1}}).status_code == 422
+
+        rnd = client.post(f"/api/researcher/tasks/{tid}/rounds", json={"config": {"round_size": 5}}).json()
+        assert rnd["status"] == "collecting" and rnd["job"]["kind"] == "rollout"
+        spec = client.get(f"/api/jobs/{rnd['job']['id']}").json()["payload"]
+        start = TRAIN_SEED_BASE + tid * 1_000_000 + 10_000
+        assert spec["seeds"] == list(range(start, start + 5)) and spec["policy"] == "untrained"
+        assert spec["id_prefix"] == f"t{tid}-r1-L{z0['id']}" and len(spec["z"]) == 512 and spec["task"]["max_steps"] == 30
+        again = client.post(f"/api/researcher/tasks/{tid}/rounds", json={})
+        assert again.status_code == 409  # one open round per task
+        assert client.post(f"/api/researcher/rounds/{rnd['id']}/tune", json={}).status_code == 409  # still collecting
+        assert client.post(f"/api/researcher/rounds/{rnd['id']}/promote").status_code == 409
+        assert client.post(f"/api/researcher/tasks/{tid}/rollback").status_code == 409
