@@ -19,6 +19,15 @@ def task_spec(task_row: dict[str, Any]) -> Task:
     return Task(task_row["name"], task_row["achievement"], int(task_row["max_steps"]), task_row.get("description", ""))
 
 
+def _add(store: Store, traj: Trajectory, traj_id: str, task_row: dict[str, Any], artifact: str,
+         round_id: int | None, latent_id: int | None, meta: dict[str, Any]) -> dict[str, Any]:
+    spec = task_spec(task_row)
+    return store.add_trajectory(
+        traj_id, task_row["id"], seed=traj.seed, length=traj.length, reward=spec.reward(traj),
+        success=spec.success(traj), events=traj.events, artifact=artifact, round_id=round_id, latent_id=latent_id,
+        meta=meta)
+
+
 def ingest_trajectory(
     store: Store,
     artifacts: Artifacts,
@@ -31,20 +40,7 @@ def ingest_trajectory(
     check_id(traj_id, "trajectory id")
     name = artifacts.trajectory_name(traj_id)
     traj.save(artifacts.path(name))
-    spec = task_spec(task_row)
-    return store.add_trajectory(
-        traj_id,
-        task_row["id"],
-        seed=traj.seed,
-        length=traj.length,
-        reward=spec.reward(traj),
-        success=spec.success(traj),
-        events=traj.events,
-        artifact=name,
-        round_id=round_id,
-        latent_id=latent_id,
-        meta=traj.meta,
-    )
+    return _add(store, traj, traj_id, task_row, name, round_id, latent_id, traj.meta)
 
 
 def load_trajectory(store: Store, artifacts: Artifacts, traj_id: str) -> Trajectory:
@@ -70,8 +66,4 @@ def register_artifact(
         traj = Trajectory.load(artifacts.existing(name))
     except (ValueError, KeyError, OSError) as exc:
         raise Invalid(f"artifact {name!r} is not a readable trajectory: {exc}") from None
-    spec = task_spec(task_row)
-    return store.add_trajectory(
-        traj_id, task_row["id"], seed=traj.seed, length=traj.length, reward=spec.reward(traj),
-        success=spec.success(traj), events=traj.events, artifact=name, round_id=round_id, latent_id=latent_id,
-        meta={**traj.meta, **(meta or {})})
+    return _add(store, traj, traj_id, task_row, name, round_id, latent_id, {**traj.meta, **(meta or {})})
