@@ -335,10 +335,13 @@
         const job = st && st.bootstrap;
         if (job && (job.status === "running" || job.status === "queued")) {
           this.boot.hidden = false;
+          this.main.hidden = true;
+          this.sawBootstrap = true;
           this.bootBar.style.width = `${Math.round(100 * job.progress)}%`;
           this.bootText.textContent = `${job.message || "starting"} (${Math.round(100 * job.progress)}%)`;
         } else {
           this.boot.hidden = true;
+          this.main.hidden = false;
           if (job && job.status === "failed") this.say(`Preparing episodes failed: ${job.error}`, "error");
           if (st && st.ready) return;
           if (st && !job) { this.say("No pairs to label yet. Waiting for the researcher to add some…"); }

@@ -35,15 +35,23 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory):
+def browser():
     _need_browser()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def session(browser, tmp_path_factory):
     data = tmp_path_factory.mktemp("app")
     seeded = seed_data_dir(data, n_traj=8, per_traj=2, length=16)
-    app = AppProcess(data, ["--no-bootstrap", "--labels-per-pair", "1"]).start()
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    app = AppProcess(data, ["--no-bootstrap", "--no-worker", "--labels-per-pair", "1"]).start()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -55,8 +63,7 @@ def session(tmp_path_factory):
         wait_for_pair(page)
         yield {"app": app, "page": page, "data": data, "seeded": seeded, "errors": errors}
     finally:
-        browser.close()
-        pw.stop()
+        page.close()
         app.stop()
 
 
@@ -139,3 +146,20 @@ def test_label_five_pairs_with_keys_and_clicks(session):
         assert (row["left_traj"], row["right_traj"]) == (s["left"], s["right"])  # order as shown
         assert row["preferred"] == {"left": s["left"], "right": s["right"]}.get(s["choice"])
         assert row["time_spent_ms"] > 0 and row["created_at"]
+
+
+def test_first_start_shows_a_progress_bar_then_pairs(browser, tmp_path):
+    """A fresh data dir: the default task is rolled out in the background while the page shows progress."""
+    args = ["--bootstrap-episodes", "6", "--no-worker", "--checkpoint", str(tmp_path / "missing.pt")]
+    with AppProcess(tmp_path / "data", args) as app:
+        page = browser.new_page()
+        try:
+            page.goto(app.url + "/?annotator=first")
+            page.wait_for_selector("[data-testid=pgt-bootstrap]:not([hidden])", timeout=30_000)
+            assert "episodes" in page.inner_text("[data-testid=pgt-bootstrap]").lower()
+            wait_for_pair(page)
+            assert page.evaluate("() => window.pgtAnnotator.sawBootstrap")
+            assert page.is_hidden("[data-testid=pgt-bootstrap]")
+            assert page.inner_text("[data-testid=pgt-progress]").endswith("/ 12 labelled")
+        finally:
+            page.close()
