@@ -143,7 +143,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pgt-bench-") as tmp:
         seeded = seed_data_dir(tmp, n_traj=n_traj, per_traj=per_traj, length=4, seed=args.seed)
         print(f"seeded {len(seeded['trajectories'])} trajectories, {len(seeded['pair_ids'])} pairs; k={k}", flush=True)
-        extra = ["--no-bootstrap", "--labels-per-pair", str(k)] + (["--no-ui"] if args.no_ui else [])
+        extra = ["--no-bootstrap", "--no-worker", "--labels-per-pair", str(k)] + (["--no-ui"] if args.no_ui else [])
         app = AppProcess(tmp, extra).start()
         try:
             out = asyncio.run(run(app.url, seeded["task_id"], args.annotators, args.labels, args.retry_rate, args.seed))
