@@ -14,12 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import numpy as np
-
-from pgt_core.tasks import CRAFTER_TASKS, Task
-from pgt_core.trajectory import Trajectory
+from pgt_core.rollout import collect_rollouts
+from pgt_core.tasks import CRAFTER_TASKS
 
 from labeler.artifacts import Artifacts
 from labeler.config import AppConfig
@@ -47,67 +45,6 @@ def load_policy(checkpoint: Any = None) -> tuple[Any, str]:
     except FileNotFoundError as exc:
         log.warning("%s -- falling back to an UNTRAINED policy; rollouts will look random", exc)
         return Foundation.untrained(), "untrained"
-
-
-def local_rollouts(policy: Any, z: Any, task: Task, seeds: Sequence[int], batch_size: int = 8,
-                   progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
-    """Sample episodes of `policy` under goal `z`, `batch_size` Crafter worlds at a time.
-
-    A stand-in for `pgt_core.rollout.collect_rollouts`, used only while that module is absent.
-    """
-    import torch
-
-    from pgt_core.envs.crafter_env import CrafterEnv
-
-    out: list[Trajectory] = []
-    for start in range(0, len(seeds), batch_size):
-        chunk = list(seeds[start:start + batch_size])
-        envs = [CrafterEnv(max_steps=task.max_steps) for _ in chunk]
-        frames = [[env.reset(s)] for env, s in zip(envs, chunk)]
-        actions: list[list[int]] = [[] for _ in chunk]
-        rewards: list[list[float]] = [[] for _ in chunk]
-        events: list[list[tuple[int, str]]] = [[] for _ in chunk]
-        alive = [True] * len(chunk)
-        gen = torch.Generator().manual_seed(int(chunk[0]))
-        zb = z.reshape(1, -1).expand(len(chunk), -1)
-        state = None
-        for t in range(task.max_steps):
-            obs = torch.from_numpy(np.stack([f[-1] for f in frames]))
-            logits, state = policy.act_logits(obs, zb, state)
-            acts = torch.multinomial(torch.softmax(logits, -1), 1, generator=gen)[:, 0].tolist()
-            for i, env in enumerate(envs):
-                if not alive[i]:
-                    continue
-                res = env.step(acts[i])
-                frames[i].append(res.frame)
-                actions[i].append(acts[i])
-                rewards[i].append(res.reward)
-                events[i].extend((t, e) for e in res.events)
-                alive[i] = not res.done
-            if progress:
-                progress(len(out) * task.max_steps + (t + 1) * len(chunk), len(seeds) * task.max_steps)
-            if not any(alive):
-                break
-        for i, s in enumerate(chunk):
-            out.append(Trajectory(np.stack(frames[i]), np.array(actions[i]), np.array(rewards[i]), events[i], seed=s,
-                                  meta={"policy": "foundation", "task": task.name}))
-    return out
-
-
-def rollout(policy: Any, z: Any, task: Task, seeds: Sequence[int], batch_size: int,
-            progress: Callable[[int, int], None]) -> list[Trajectory]:
-    """`pgt_core.rollout.collect_rollouts` when it exists, else `local_rollouts`."""
-    try:
-        from pgt_core.rollout import collect_rollouts
-    except ImportError:
-        return local_rollouts(policy, z, task, seeds, batch_size, progress)
-
-    def cb(*args: Any, **kwargs: Any) -> None:  # tolerate (done, total) or keyword forms
-        nums = [a for a in args if isinstance(a, (int, float))]
-        if len(nums) >= 2:
-            progress(int(nums[0]), int(nums[1]))
-
-    return collect_rollouts(policy, z, task, list(seeds), batch_size=batch_size, progress=cb)
 
 
 class Bootstrapper:
@@ -199,7 +136,7 @@ class Bootstrapper:
                 eps = _base + _n * done / max(1, of)
                 report(0.05 + 0.75 * eps / total, f"Rolling out episodes: {int(eps)}/{total}")
 
-            for traj in rollout(foundation.policy, z0, spec, chunk, batch, on_progress):
+            for traj in collect_rollouts(foundation.policy, z0, spec, chunk, batch_size=batch, progress=on_progress):
                 ingest_trajectory(store, self.artifacts, traj, f"{task['name']}-r{rnd['number']}-s{traj.seed}",
                                   task, rnd["id"], prompt["id"])
             report(0.05 + 0.75 * (done_before + len(chunk)) / total,

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import av
 import numpy as np
 import pytest
 
@@ -18,6 +17,7 @@ def frames(t=12, size=64):
 
 
 def test_encode_mp4_is_h264_faststart_and_upscaled(tmp_path):
+    av = pytest.importorskip("av", reason="PyAV decodes the video to check it (pip install '.[test]')")
     path = encode_mp4(frames(), tmp_path / "x.mp4", scale=4, fps=10)
     data = path.read_bytes()
     assert data[4:8] == b"ftyp"
