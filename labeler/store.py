@@ -113,6 +113,12 @@ class Store:
             row = self._con.execute(sql, params or []).fetchone()
         return row[0] if row else None
 
+    def _by_id(self, table: str, key: Any, what: str) -> dict[str, Any]:
+        row = self._one(f"SELECT * FROM {table} WHERE id = ?", [key])
+        if row is None:
+            raise NotFound(f"no {what} with id {key!r}")
+        return row
+
     def close(self) -> None:
         """Checkpoint (fold the WAL into the file) and close; safe to call twice."""
         with self._lock:
@@ -175,10 +181,7 @@ class Store:
             )
 
     def get_task(self, task_id: int) -> dict[str, Any]:
-        row = self._one("SELECT * FROM tasks WHERE id = ?", [int(task_id)])
-        if row is None:
-            raise NotFound(f"no task with id {task_id}")
-        return row
+        return self._by_id("tasks", int(task_id), "task")
 
     def task_by_name(self, name: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM tasks WHERE name = ?", [name])
@@ -218,10 +221,7 @@ class Store:
             )
 
     def get_latent(self, latent_id: int) -> dict[str, Any]:
-        row = self._one("SELECT * FROM latents WHERE id = ?", [int(latent_id)])
-        if row is None:
-            raise NotFound(f"no latent with id {latent_id}")
-        return row
+        return self._by_id("latents", int(latent_id), "latent")
 
     def list_latents(self, task_id: int) -> list[dict[str, Any]]:
         """Latent metadata for a task (without the 512 floats; fetch one with `get_latent`)."""
@@ -244,10 +244,7 @@ class Store:
             )
 
     def get_round(self, round_id: int) -> dict[str, Any]:
-        row = self._one("SELECT * FROM rounds WHERE id = ?", [int(round_id)])
-        if row is None:
-            raise NotFound(f"no round with id {round_id}")
-        return row
+        return self._by_id("rounds", int(round_id), "round")
 
     def list_rounds(self, task_id: int) -> list[dict[str, Any]]:
         return self._query("SELECT * FROM rounds WHERE task_id = ? ORDER BY number", [int(task_id)])
@@ -290,10 +287,7 @@ class Store:
             )
 
     def get_trajectory(self, traj_id: str) -> dict[str, Any]:
-        row = self._one("SELECT * FROM trajectories WHERE id = ?", [traj_id])
-        if row is None:
-            raise NotFound(f"no trajectory with id {traj_id!r}")
-        return row
+        return self._by_id("trajectories", traj_id, "trajectory")
 
     def list_trajectories(self, task_id: int, round_id: int | None = None) -> list[dict[str, Any]]:
         if round_id is None:
@@ -329,10 +323,7 @@ class Store:
         return out
 
     def get_pair(self, pair_id: int) -> dict[str, Any]:
-        row = self._one("SELECT * FROM pairs WHERE id = ?", [int(pair_id)])
-        if row is None:
-            raise NotFound(f"no pair with id {pair_id}")
-        return row
+        return self._by_id("pairs", int(pair_id), "pair")
 
     def pair_detail(self, pair_id: int) -> dict[str, Any]:
         """A pair with its task's target and both trajectories' metadata (cached: none of it changes)."""
@@ -547,10 +538,7 @@ class Store:
             )
 
     def get_job(self, job_id: int) -> dict[str, Any]:
-        row = self._one("SELECT * FROM jobs WHERE id = ?", [int(job_id)])
-        if row is None:
-            raise NotFound(f"no job with id {job_id}")
-        return row
+        return self._by_id("jobs", int(job_id), "job")
 
     def list_jobs(
         self, status: str | None = None, kind: str | None = None, task_id: int | None = None, limit: int = 200
