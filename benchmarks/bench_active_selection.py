@@ -1,7 +1,7 @@
 """Active vs random pair selection at equal label budgets, labelled by the synthetic teacher.
 
     python benchmarks/bench_active_selection.py                      # defaults: a few minutes on 2 CPUs
-    python benchmarks/bench_active_selection.py --task collect_wood --pool 96 --batch 16 --max-labels 96 \
+    python benchmarks/bench_active_selection.py --task eat_cow --pool 96 --batch 16 --max-labels 96 \
         --repeats 4 --eval-episodes 64 --out results/active.json    # tighter numbers, ~30 min
 
 One round of PGT on one task: a pool of rollouts under the prompt latent z0; then, for each
@@ -101,7 +101,7 @@ def labels_to_reach(curve: dict[int, float], target: float) -> int | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--task", default="collect_wood")
+    ap.add_argument("--task", default="collect_drink", help="a task the prompt solves only sometimes")
     ap.add_argument("--max-steps", type=int, default=None, help="override the task's time limit")
     ap.add_argument("--pool", type=int, default=48, help="rollouts per round (the labelling pool)")
     ap.add_argument("--batch", type=int, default=12, help="labels per acquisition step")
