@@ -45,3 +45,13 @@ def frozen_foundation(seed: int = 0) -> Foundation:
     for p in f.policy.parameters():
         p.requires_grad_(False)
     return f
+
+
+def fake_rollouts(n: int, batch_size: int = 8) -> tuple[torch.nn.Module, list, torch.Tensor]:
+    """(frozen policy, n FakeEnv episodes of varying length under z0, z0 for collect_wood)."""
+    from pgt_core.rollout import collect_rollouts
+
+    f = frozen_foundation()
+    z0 = f.prompt_latent("collect_wood")
+    return f.policy, collect_rollouts(f.policy, z0, SHORT_WOOD, list(range(n)), batch_size=batch_size,
+                                      env_factory=FakeEnv), z0

@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from pgt_fakes import SHORT_WOOD, FakeEnv, frozen_foundation
+from pgt_fakes import SHORT_WOOD, FakeEnv, fake_rollouts
 
 from pgt_core.logprob import FeatureCache, trajectory_logprobs
 from pgt_core.policy.model import GoalConditionedPolicy
@@ -13,11 +13,9 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="module")
 def setup():
-    f = frozen_foundation()
-    z = f.prompt_latent("collect_wood")
-    trajs = collect_rollouts(f.policy, z, SHORT_WOOD, list(range(9)), batch_size=4, env_factory=FakeEnv)
+    policy, trajs, z = fake_rollouts(9, batch_size=4)
     assert len({t.length for t in trajs}) > 3  # variable lengths exercise padding and masks
-    return f.policy, trajs, z
+    return policy, trajs, z
 
 
 def test_cached_and_generic_paths_give_the_same_numbers(setup):

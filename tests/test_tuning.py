@@ -4,11 +4,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from pgt_fakes import SHORT_WOOD, FakeEnv, frozen_foundation
+from pgt_fakes import fake_rollouts
 
 from pgt_core.logprob import FeatureCache, trajectory_logprobs
 from pgt_core.pairs import Pair, pairs_from_rewards
-from pgt_core.rollout import collect_rollouts
 from pgt_core.tuning import TuningError, finetune_policy, tune_latent
 
 torch.set_num_threads(1)
@@ -16,13 +15,11 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="module")
 def data():
-    f = frozen_foundation()
-    z0 = f.prompt_latent("collect_wood")
-    trajs = collect_rollouts(f.policy, z0, SHORT_WOOD, list(range(40)), batch_size=8, env_factory=FakeEnv)
+    policy, trajs, z0 = fake_rollouts(40)
     # a synthetic preference: more 'do' actions (5) per step is better
     rewards = [float(np.mean(t.actions == 5)) for t in trajs]
     pairs = pairs_from_rewards(rewards, max_pairs=300, rng=0)
-    return f.policy, trajs, pairs, z0, rewards
+    return policy, trajs, pairs, z0, rewards
 
 
 def _snapshot(policy):
