@@ -126,6 +126,10 @@ def collect_rollouts(policy: torch.nn.Module, z: torch.Tensor, task: Task, seeds
         return []
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
+    param, want = next(policy.parameters(), None), torch.device(device)
+    if param is not None and (param.device.type != want.type or
+                              (want.index is not None and param.device.index != want.index)):
+        raise ValueError(f"the policy is on {param.device} but device={device!r}; move it first (policy.to(device))")
     latent_dim = int(getattr(getattr(policy, "cfg", None), "latent_dim", z.shape[-1]))
     zs = _expand_latents(z, n, latent_dim)
     was_training = policy.training
