@@ -109,8 +109,8 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         before = httpx.get(f"{app.url}/api/labels", params={"task_id": task["id"]}).json()
         assert len(before) >= 6
 
-        # a tune job long enough (~800 epochs) to be killed in the middle
-        res("POST", f"/rounds/{rnd['id']}/tune", json={"config": {"epochs": 800}})
+        # a tune job long enough (~500 epochs) to be killed in the middle
+        res("POST", f"/rounds/{rnd['id']}/tune", json={"config": {"epochs": 500}})
         job_id = res.round(task["id"], rnd["id"])["job"]["id"]
         deadline = time.monotonic() + 120
         while True:
@@ -129,7 +129,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         assert rnd["status"] == "review", rnd["error"]
         job = res.http.get(f"/api/jobs/{job_id}").json()
         assert job["status"] == "done" and job["attempts"] == 2 and job["worker"].startswith("second:")
-        assert rnd["result"]["tune"]["history"][-1]["epoch"] == 800
+        assert rnd["result"]["tune"]["history"][-1]["epoch"] == 500
         # the dead worker's claim is gone for good: its late completion is refused
         late = httpx.post(f"{app.url}/api/jobs/{job_id}/complete", json={"worker": dead, "result": {}},
                           headers={"Authorization": f"Bearer {Tokens.load_or_create(tmp_path).worker}"})
