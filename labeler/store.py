@@ -481,21 +481,18 @@ class Store:
         limit: int = 10_000,
     ) -> list[dict[str, Any]]:
         """Labels in id order, joined with their pair's trajectories; page with `after_id`."""
-        where, params = ["l.id > ?"], [int(after_id)]
-        if task_id is not None:
-            where.append("p.task_id = ?")
-            params.append(int(task_id))
-        if annotator is not None:
-            where.append("l.annotator = ?")
-            params.append(annotator)
-        params.append(int(limit))
+        where, params = self._label_filter(task_id, annotator)
+        where.append("l.id > ?")
+        params += [int(after_id), int(limit)]
         return self._query(
             f"""SELECT l.*, p.task_id, p.round_id, p.traj_a, p.traj_b FROM labels l JOIN pairs p ON l.pair_id = p.id
                 WHERE {' AND '.join(where)} ORDER BY l.id LIMIT ?""",
             params,
         )
 
-    def count_labels(self, task_id: int | None = None, annotator: str | None = None, include_skips: bool = True) -> int:
+    @staticmethod
+    def _label_filter(task_id: int | None, annotator: str | None) -> tuple[list[str], list[Any]]:
+        """WHERE terms over `labels l JOIN pairs p` for the optional task and annotator."""
         where, params = ["TRUE"], []
         if task_id is not None:
             where.append("p.task_id = ?")
@@ -503,6 +500,10 @@ class Store:
         if annotator is not None:
             where.append("l.annotator = ?")
             params.append(annotator)
+        return where, params
+
+    def count_labels(self, task_id: int | None = None, annotator: str | None = None, include_skips: bool = True) -> int:
+        where, params = self._label_filter(task_id, annotator)
         if not include_skips:
             where.append("l.choice <> 'skip'")
         return int(
