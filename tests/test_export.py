@@ -118,15 +118,15 @@ def test_cli_exports_from_the_file_when_the_app_is_not_running(data, tmp_path, c
 
 
 def test_http_source_and_export_router_match_the_file_export(data, tmp_path):
-    from labeler import export_api
+    from labeler.auth import Tokens
     from labeler.server import create_app
 
     cfg = data["cfg"]
     with Store(cfg.db_path) as store:
         expected = label_rows(StoreSource(store, cfg.artifact_dir))
-    app: FastAPI = create_app(cfg)
-    app.include_router(export_api.router)
+    app: FastAPI = create_app(cfg)  # mounts the export router, for researchers only
     with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(cfg.data_dir).researcher}"
         http_rows = label_rows(HttpSource("http://testserver", client=client))
         assert [r["label_id"] for r in http_rows] == [r["label_id"] for r in expected]
         assert http_rows[0]["a_artifact"] == f"http://testserver/api/artifacts/{expected[0]['a_traj']}.npz"

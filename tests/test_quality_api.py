@@ -6,7 +6,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from labeler import quality_api
+from labeler.auth import Tokens
 from labeler.config import AppConfig
 from labeler.quality_store import QualityStore, quality_migration
 from labeler.schema import MIGRATIONS
@@ -19,9 +19,9 @@ from labeler.synthetic import seed_data_dir
 def app(tmp_path):
     seeded = seed_data_dir(tmp_path, n_traj=10, per_traj=2, length=8)
     cfg = AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, labels_per_pair=3)
-    application = create_app(cfg)
-    application.include_router(quality_api.router)
+    application = create_app(cfg)  # mounts the quality router, for researchers only
     with TestClient(application) as client:
+        client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(tmp_path).researcher}"
         yield client, seeded
 
 
