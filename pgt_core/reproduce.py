@@ -254,13 +254,15 @@ def markdown(rows: list[dict], rounds: int, cfg: ReproConfig) -> str:
         mean = summary[split]["mean_success"]
         lines.append("| **mean** | " + " | ".join(f"**{mean[m]:.1%}**" for m, _ in ms) + " |")
         lines.append("")
+    pgt = f"PGT {rounds} rounds" if rounds > 1 else "PGT 1 round"
     for split, name in (("id", "in distribution"), ("ood", "out of distribution")):
         s = summary[split]
         lines.append(
             f"- {name}: average relative improvement over z0 (tasks with z0 > 0: {s['tasks_with_nonzero_z0']}/"
-            f"{len(rows)}): PGT {rounds} rounds {_pct(s[f'rel_improvement_{final}'])}, PGT 1 round "
-            f"{_pct(s['rel_improvement_pgt_1'])}, BC-positive {_pct(s['rel_improvement_bc_positive'])}, "
-            f"full fine-tuning {_pct(s['rel_improvement_full_ft'])}; PGT {rounds} rounds beats BC-positive on "
+            f"{len(rows)}): {pgt} {_pct(s[f'rel_improvement_{final}'])}, "
+            + (f"PGT 1 round {_pct(s['rel_improvement_pgt_1'])}, " if rounds > 1 else "")
+            + f"BC-positive {_pct(s['rel_improvement_bc_positive'])}, "
+            f"full fine-tuning {_pct(s['rel_improvement_full_ft'])}; {pgt} beats BC-positive on "
             f"{s['pgt_beats_bc']}/{len(rows)} tasks and full fine-tuning on {s['pgt_beats_ft']}/{len(rows)}.")
     return "\n".join(lines)
 
