@@ -117,10 +117,11 @@ def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path,
 
 # -- tune ---------------------------------------------------------------------------------------
 def pairs_from_labels(labels: Sequence[Sequence[str]]) -> list[Pair]:
-    """[[left_traj, right_traj, choice], ...] as shown to people -> Pair records (skips dropped).
+    """[[left_traj, right_traj, choice], ...] -> Pair records (skips dropped).
 
-    Every label is kept (ties and both_bad too: pgt_core leaves them out of DPO itself), and a
-    pair labelled by k people counts k times, so agreement weighs in naturally.
+    `labeler.rounds` sends one resolved preference per pair (adjudicated, else unanimous or
+    majority; repeat checks left out), so each pair counts once. Ties and both_bad are kept:
+    pgt_core leaves them out of DPO itself.
     """
     return [Pair(left, right, choice) for left, right, choice in labels if choice != "skip"]
 

@@ -19,7 +19,7 @@ Include with `app.include_router(quality_api.router)` (researcher-only: pass
   GET  /api/quality/adjudications?task_id=             -> the latest decision per pair
   GET  /api/quality/resolved?task_id=&round_id=        -> one resolved preference per pair (adjudicated,
                                                        unanimous or majority; repeats left out): what
-                                                       tuning should read
+                                                       tuning reads (labeler.rounds)
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     collecting   a rollout job plays `round_size` episodes under the round's base latent
     labelling    people label pairs of them (the annotator view); the researcher starts tuning
-    tuning       a tune job runs DPO on *all* the task's labels so far, from the base latent
+    tuning       a tune job runs DPO on *all* the task's resolved preferences so far, from the base latent
     rolling_out  a rollout job plays `round_size` fresh episodes under the tuned (candidate)
                  latent: the next round's material if the candidate is promoted
     evaluating   an evaluate job plays z0, the base and the candidate on the same fixed seeds
@@ -35,6 +35,8 @@ from pgt_core.pairs import pairs_from_rewards
 
 from labeler.errors import Conflict, Invalid, NotFound, StoreError
 from labeler.ingest import register_artifact
+from labeler.quality import records, resolve_preferences
+from labeler.quality_store import QualityStore
 from labeler.round_store import RoundStore
 from labeler.scheduling import build_label_pairs
 from labeler.state import AppState
@@ -337,7 +339,7 @@ class Rounds:
         base = self._base(rnd)
         labels = self._preferences(task, rnd, cfg)
         if not any(choice in ("left", "right") for _, _, choice in labels):
-            raise Conflict("no decisive preferences yet (left/right labels); label some pairs first")
+            raise Conflict("no decisive resolved preferences yet; label or adjudicate some pairs first")
         ids = sorted({x for a, b, _ in labels for x in (a, b)})
         return {"latent_id": base, "z0": self.vector(base), "labels": labels,
                 "trajectories": {t: self.store.get_trajectory(t)["artifact"] for t in ids},
@@ -345,14 +347,42 @@ class Rounds:
                           "val_fraction": cfg.val_fraction, "batch_pairs": cfg.batch_pairs, "seed": cfg.tune_seed}}
 
     def _preferences(self, task: dict, rnd: Mapping[str, Any], cfg: RoundConfig) -> list[list[str]]:
-        """[left, right, choice] per label: all the task's labels so far, or reward order over this round."""
+        """[left, right, choice] per pair: the task's resolved labels so far, or reward order over this round."""
         if cfg.preferences == "reward":
             ids = sorted({t for p in self.store.list_pairs(task["id"]) if p["round_id"] == rnd["id"]
                           for t in (p["traj_a"], p["traj_b"])})
             rewards = [self.store.get_trajectory(t)["reward"] for t in ids]
             pairs = pairs_from_rewards(rewards, max_pairs=cfg.round_size * cfg.pairs_per_traj, rng=cfg.tune_seed)
             return [[ids[p.i], ids[p.j], "left"] for p in pairs]
-        return [[l["left_traj"], l["right_traj"], l["choice"]] for l in self._labels(task["id"]) if l["choice"] != "skip"]
+        return self._resolved_labels(task["id"])
+
+    def _resolved_labels(self, task_id: int) -> list[list[str]]:
+        """One preference per pair, as `labeler.quality.resolve_preferences` (and /api/quality/resolved) gives it.
+
+        A researcher's adjudication wins, else a unanimous or strict-majority vote; split pairs wait
+        for adjudication and discarded ones are dropped. Repeat checks (pairs over alias trajectories)
+        are a second opinion of the same person on a pair already counted, so they never add a pair;
+        a pair of rollouts reached twice under different pair ids counts once. Ties and both-bad
+        stay in (pgt_core gives them no DPO gradient). Decisive ones are [preferred, rejected, "left"].
+        """
+        qs = QualityStore(self.store)
+        qs.ensure_schema()
+        aliases = qs.aliases()
+        repeats = {int(c["pair_id"]) for c in qs.checks(task_id, "repeat")}
+        recs = [r for r in records(self._labels(task_id))
+                if r.traj_a not in aliases and r.traj_b not in aliases]
+        decisions = {int(r["pair_id"]): r["decision"] for r in qs.adjudications(task_id)}
+        out, seen = [], set()
+        for r in resolve_preferences(recs, decisions, exclude_pairs=repeats):
+            key = frozenset((r["traj_a"], r["traj_b"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            if r["preferred"] is not None:
+                out.append([r["preferred"], r["rejected"], "left"])
+            else:
+                out.append([r["traj_a"], r["traj_b"], r["outcome"]])
+        return out
 
     def _labels(self, task_id: int) -> list[dict[str, Any]]:
         out, after = [], 0
