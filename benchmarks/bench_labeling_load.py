@@ -5,8 +5,9 @@
 Starts the real app (`app.py`) in a child process on a free loopback port with a temporary
 data directory seeded with synthetic trajectories and pairs (no rollouts), then runs the
 annotators concurrently: each asks for its next pair and submits a label, and now and then
-resends a label under the same submission id, as a client does after a lost response.
-At the end it checks every acknowledged label against the API and, after stopping the
+resends a label under the same submission id, as a client does after a lost response
+(annotators send no token, like people in the browser). At the end it checks every
+acknowledged label against the API (with the researcher token) and, after stopping the
 app, against the DuckDB file itself. Prints labels/s, latency percentiles and the lost and
 duplicated counts; exits 1 unless both are 0.
 """
@@ -27,6 +28,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from labeler.auth import Tokens  # noqa: E402
 from labeler.config import AppConfig  # noqa: E402
 from labeler.process import AppProcess  # noqa: E402
 from labeler.store import Store  # noqa: E402
@@ -90,7 +92,8 @@ async def annotator(client: aiohttp.ClientSession, name: str, task_id: int, n: i
                 out["errors"].append(f"retry: {status} {res}")
 
 
-async def run(url: str, task_id: int, annotators: int, labels: int, retry_rate: float, seed: int) -> dict:
+async def run(url: str, task_id: int, annotators: int, labels: int, retry_rate: float, seed: int,
+              researcher_token: str) -> dict:
     out = {"next_ms": [], "label_ms": [], "cycle_ms": [], "acked": {}, "errors": [], "starved": 0, "retries": 0,
            "transport_retries": 0}
     conn = aiohttp.TCPConnector(limit=annotators)
@@ -101,8 +104,11 @@ async def run(url: str, task_id: int, annotators: int, labels: int, retry_rate: 
         out["wall_s"] = time.perf_counter() - t0
         rows, after = [], 0
         while True:  # page through every stored label
-            _, page = await call(client, "GET", "/api/labels", out,
-                                 params={"task_id": task_id, "after_id": after, "limit": 10_000})
+            status, page = await call(client, "GET", "/api/labels", out,
+                                      params={"task_id": task_id, "after_id": after, "limit": 10_000},
+                                      headers={"Authorization": f"Bearer {researcher_token}"})
+            if status != 200:
+                raise RuntimeError(f"GET /api/labels: {status} {page}")
             if not page:
                 break
             rows.extend(page)
@@ -146,7 +152,9 @@ def main() -> int:
         extra = ["--no-bootstrap", "--no-worker", "--labels-per-pair", str(k)] + (["--no-ui"] if args.no_ui else [])
         app = AppProcess(tmp, extra).start()
         try:
-            out = asyncio.run(run(app.url, seeded["task_id"], args.annotators, args.labels, args.retry_rate, args.seed))
+            token = Tokens.load_or_create(tmp).researcher
+            out = asyncio.run(run(app.url, seeded["task_id"], args.annotators, args.labels, args.retry_rate, args.seed,
+                                  token))
         finally:
             code = app.stop()
         with Store(AppConfig(data_dir=Path(tmp)).db_path) as store:

@@ -8,6 +8,10 @@ variables PGT_RESEARCHER_TOKEN / PGT_WORKER_TOKEN override them):
   the /api/researcher routes;
 - the worker token lets a worker claim and report jobs (`Authorization: Bearer ...`).
 Anyone else is an annotator and gets 403 from both. Tokens are compared in constant time.
+
+Annotators (no token) reach only what the annotator view needs: the status, the task list,
+their progress, their next pair, videos, and posting labels. Every other /api route names
+the roles it serves with `require(...)` (see `labeler.api`).
 """
 from __future__ import annotations
 
@@ -73,13 +77,16 @@ def role(request: Request) -> str:
     return request.app.state.tokens.role_of(presented_token(request))
 
 
-def require(wanted: str) -> Callable[[Request], str]:
-    """A FastAPI dependency that answers 403 unless the request carries `wanted`'s token."""
+def require(*wanted: str) -> Callable[[Request], str]:
+    """A FastAPI dependency that answers 403 unless the request carries the token of one of `wanted`."""
+    if not wanted or ANNOTATOR in wanted:
+        raise ValueError("require() takes the researcher and/or worker role; annotator routes need no check")
+    needed = " or ".join(wanted)
 
     def check(request: Request) -> str:
         got = role(request)
-        if got != wanted:
-            raise HTTPException(status_code=403, detail=f"this needs the {wanted} token (you are: {got})")
+        if got not in wanted:
+            raise HTTPException(status_code=403, detail=f"this needs the {needed} token (you are: {got})")
         return got
 
     return check

@@ -13,7 +13,7 @@ heartbeat, upload or completion then gets 409 because the job is no longer runni
 its name (each worker process has a unique name), so a result is only ever taken once.
 After every completion or failure the rounds are reconciled, which applies the result.
 
-These routes are included before `labeler.api`'s open job routes, so they take precedence.
+These routes are included before `labeler.api`'s job routes, so they take precedence.
 """
 from __future__ import annotations
 

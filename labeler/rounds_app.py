@@ -2,7 +2,7 @@
 API and page, annotator quality and exports.
 
 One call from `labeler.server.create_app`, made before `labeler.api`'s router is included so
-that the token-protected job routes here take precedence over the open ones there.
+that the worker protocol's job routes here take precedence over the job routes there.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ class Researcher:
 
     def active_vector(self, task_id: int) -> list[float]:
         active = self.task(task_id)["active_latent_id"]
-        return httpx.get(f"{self.url}/api/latents/{active}", timeout=30).json()["vector"]
+        return self.http.get(f"/api/latents/{active}").json()["vector"]
 
     def close(self) -> None:
         self.http.close()

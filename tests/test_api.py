@@ -1,4 +1,7 @@
-"""The HTTP API in-process (FastAPI TestClient): labels, scheduling, bad input, artifacts, jobs."""
+"""The HTTP API in-process (FastAPI TestClient): labels, scheduling, bad input, artifacts, jobs.
+
+Annotator routes are called without a token; the rest with the researcher (R) or worker (W) token
+(who may call what is tested route by route in test_roles.py)."""
 from __future__ import annotations
 
 import uuid
@@ -19,6 +22,12 @@ def env(tmp_path):
     cfg = AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, labels_per_pair=2)
     with TestClient(create_app(cfg)) as client:
         yield client, seeded, cfg
+
+
+def tokens(cfg: AppConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """(researcher, worker) Authorization headers."""
+    t = Tokens.load_or_create(cfg.data_dir)
+    return {"Authorization": f"Bearer {t.researcher}"}, {"Authorization": f"Bearer {t.worker}"}
 
 
 def next_pair(client, task_id, who, exclude=()):
@@ -51,7 +60,8 @@ def test_status_tasks_and_pair_view(env):
 
 
 def test_label_roundtrip_idempotent_and_conflicts(env):
-    client, seeded, _ = env
+    client, seeded, cfg = env
+    R, _ = tokens(cfg)
     pair = next_pair(client, seeded["task_id"], "ann")["pair"]
     body = label_body(pair, "ann", "right")
     first = client.post("/api/labels", json=body)
@@ -64,7 +74,7 @@ def test_label_roundtrip_idempotent_and_conflicts(env):
     assert second.status_code == 409 and "already labelled" in second.json()["detail"]
     reused = client.post("/api/labels", json={**body, "choice": "tie"})
     assert reused.status_code == 409 and "different label" in reused.json()["detail"]
-    assert len(client.get("/api/labels", params={"annotator": "ann"}).json()) == 1
+    assert len(client.get("/api/labels", params={"annotator": "ann"}, headers=R).json()) == 1
 
 
 @pytest.mark.parametrize("patch,status", [
@@ -76,12 +86,12 @@ def test_label_roundtrip_idempotent_and_conflicts(env):
     ({"time_spent_ms": -5}, 422),
 ])
 def test_bad_labels_are_refused_and_not_written(env, patch, status):
-    client, seeded, _ = env
+    client, seeded, cfg = env
     pair = next_pair(client, seeded["task_id"], "ann")["pair"]
     r = client.post("/api/labels", json={**label_body(pair, "ann"), **patch})
     assert r.status_code == status, r.text
     assert "detail" in r.json()
-    assert client.get("/api/labels").json() == []
+    assert client.get("/api/labels", headers=tokens(cfg)[0]).json() == []
 
 
 @pytest.mark.parametrize("url", [
@@ -96,17 +106,21 @@ def test_bad_labels_are_refused_and_not_written(env, patch, status):
     "/api/trajectories/..%2Fx",
 ])
 def test_path_tricks_are_refused(env, url):
-    client, _, _ = env
-    r = client.get(url)
-    assert r.status_code == 422, (url, r.status_code, r.text)
-    assert "invalid" in r.json()["detail"]
+    client, _, cfg = env
+    for headers in tokens(cfg):
+        r = client.get(url, headers=headers)
+        assert r.status_code == 422, (url, r.status_code, r.text)
+        assert "invalid" in r.json()["detail"]
+    if not url.startswith("/api/videos/"):  # the annotator's videos are open; the rest needs a token first
+        assert client.get(url).status_code == 403
 
 
 def test_unknown_ids_are_404(env):
-    client, seeded, _ = env
+    client, seeded, cfg = env
+    R, W = tokens(cfg)
     assert client.get("/api/videos/nope.mp4").status_code == 404
-    assert client.get("/api/artifacts/nope.npz").status_code == 404
-    assert client.get("/api/pairs/12345").status_code == 404
+    assert client.get("/api/artifacts/nope.npz", headers=W).status_code == 404
+    assert client.get("/api/pairs/12345", headers=R).status_code == 404
     assert client.get("/api/pairs/next", params={"task_id": 77, "annotator": "a"}).status_code == 404
     assert client.get("/api/pairs/next", params={"task_id": seeded["task_id"], "annotator": "a",
                                                  "exclude": "1,x"}).status_code == 422
@@ -114,7 +128,7 @@ def test_unknown_ids_are_404(env):
 
 def test_scheduling_k_annotators_never_twice(env):
     """k=2: three people label everything they are offered; each pair ends with exactly 2 labels."""
-    client, seeded, _ = env
+    client, seeded, cfg = env
     seen: dict[str, list[int]] = {}
     for _ in range(12):
         for who in ("ann", "bob", "cyd"):
@@ -125,7 +139,7 @@ def test_scheduling_k_annotators_never_twice(env):
             assert client.post("/api/labels", json=label_body(pair, who, "tie")).status_code == 201
     for who, ids in seen.items():
         assert len(ids) == len(set(ids)), f"{who} saw a pair twice"
-    pairs = client.get("/api/pairs", params={"task_id": seeded["task_id"]}).json()
+    pairs = client.get("/api/pairs", params={"task_id": seeded["task_id"]}, headers=tokens(cfg)[0]).json()
     assert [p["n_labels"] for p in pairs] == [2] * 8
     assert sum(len(v) for v in seen.values()) == 16
 
@@ -141,26 +155,28 @@ def test_leases_spread_concurrent_annotators_and_exclude(env):
 
 def test_worker_flow_upload_register_pair_and_jobs(env):
     client, seeded, cfg = env
+    R, w = tokens(cfg)
     tid = seeded["task_id"]
     traj = synthetic_trajectory(seed=42, length=6)
-    assert client.put("/api/artifacts/new-1.npz", content=traj.to_bytes()).status_code == 200
-    assert client.put("/api/artifacts/..%2Fnew.npz", content=b"x").status_code == 422
-    r = client.post("/api/trajectories", json={"id": "new-1", "task_id": tid, "round_id": seeded["round_id"]})
+    assert client.put("/api/artifacts/new-1.npz", content=traj.to_bytes(), headers=w).status_code == 200
+    assert client.put("/api/artifacts/..%2Fnew.npz", content=b"x", headers=w).status_code == 422
+    r = client.post("/api/trajectories", json={"id": "new-1", "task_id": tid, "round_id": seeded["round_id"]},
+                    headers=w)
     assert r.status_code == 201 and r.json()["length"] == 6
-    assert client.post("/api/trajectories", json={"id": "new-1", "task_id": tid}).status_code == 409
-    assert client.post("/api/trajectories", json={"id": "missing", "task_id": tid}).status_code == 404
-    r = client.post("/api/pairs", json={"task_id": tid, "pairs": [["new-1", "syn-r1-0"]], "source": "worker"})
+    assert client.post("/api/trajectories", json={"id": "new-1", "task_id": tid}, headers=w).status_code == 409
+    assert client.post("/api/trajectories", json={"id": "missing", "task_id": tid}, headers=w).status_code == 404
+    r = client.post("/api/pairs", json={"task_id": tid, "pairs": [["new-1", "syn-r1-0"]], "source": "worker"},
+                    headers=R)
     assert r.status_code == 201 and len(r.json()) == 1
-    lat = client.post("/api/latents", json={"task_id": tid, "vector": [0.5] * 512, "source": "tuned"})
+    lat = client.post("/api/latents", json={"task_id": tid, "vector": [0.5] * 512, "source": "tuned"}, headers=R)
     assert lat.status_code == 201
-    assert client.post("/api/latents", json={"task_id": tid, "vector": [0.5] * 3}).status_code == 422
-    assert client.get(f"/api/latents/{lat.json()['id']}").json()["vector"][:2] == [0.5, 0.5]
-    assert client.post("/api/rounds", json={"task_id": tid}).json()["number"] == 2
+    assert client.post("/api/latents", json={"task_id": tid, "vector": [0.5] * 3}, headers=R).status_code == 422
+    assert client.get(f"/api/latents/{lat.json()['id']}", headers=w).json()["vector"][:2] == [0.5, 0.5]
+    assert client.post("/api/rounds", json={"task_id": tid}, headers=R).json()["number"] == 2
 
-    job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}).json()
+    job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}, headers=R).json()
     # the worker protocol needs the worker token (labeler.jobs_api); without it: 403
     assert client.post("/api/jobs/claim", json={"worker": "gpu-1"}).status_code == 403
-    w = {"Authorization": f"Bearer {Tokens.load_or_create(cfg.data_dir).worker}"}
     claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()["job"]
     assert claimed["id"] == job["id"]
     assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}, headers=w).json()["job"] is None
@@ -171,8 +187,8 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}},
                        headers=w)
     assert done.json()["status"] == "done"
-    assert client.get(f"/api/jobs/{job['id']}").json()["result"] == {"latent_id": 2}
-    assert client.get("/api/jobs/999").status_code == 404
+    assert client.get(f"/api/jobs/{job['id']}", headers=R).json()["result"] == {"latent_id": 2}
+    assert client.get("/api/jobs/999", headers=R).status_code == 404
 
 
 def test_shutdown_checkpoints_and_keeps_labels(tmp_path):

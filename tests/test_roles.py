@@ -1,7 +1,9 @@
 """Who may reach what: annotators label; only the researcher token opens the researcher view and its
-API; only the worker token runs the job protocol. In-process (TestClient), no worker, no rollouts."""
+API; only the worker token runs the job protocol; every other /api route needs the token of the
+role that calls it. In-process (TestClient), no worker, no rollouts."""
 from __future__ import annotations
 
+import re
 import stat
 
 import pytest
@@ -76,3 +78,78 @@ def test_annotators_still_label_and_researcher_token_works(env):
     mode = stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode)
     assert mode == 0o600, oct(mode)
     assert Tokens.load_or_create(tmp_path) == tokens  # stable across restarts
+
+
+# -- the general /api: annotators read only what the annotator view needs, and post labels -------------
+ANNOTATOR_ROUTES = {("GET", "/api/status"), ("GET", "/api/tasks"), ("GET", "/api/tasks/{task_id}/progress"),
+                    ("GET", "/api/pairs/next"), ("GET", "/api/videos/{name}"), ("POST", "/api/labels")}
+R, W = "researcher", "worker"
+API_ROLES = [  # (method, path, json body, roles that may call it)
+    ("POST", "/api/tasks", {}, {R}), ("POST", "/api/latents", {}, {R}), ("POST", "/api/rounds", {}, {R}),
+    ("POST", "/api/pairs", {}, {R}), ("POST", "/api/jobs", {}, {R}),
+    ("PUT", "/api/artifacts/roles-probe.npz", None, {W}), ("POST", "/api/trajectories", {}, {W}),
+    ("GET", "/api/labels", None, {R, W}), ("GET", "/api/pairs?task_id=1", None, {R, W}),
+    ("GET", "/api/pairs/1", None, {R, W}), ("GET", "/api/artifacts/syn-r1-0.npz", None, {R, W}),
+    ("GET", "/api/trajectories?task_id=1", None, {R, W}), ("GET", "/api/trajectories/syn-r1-0", None, {R, W}),
+    ("GET", "/api/latents/1", None, {R, W}), ("GET", "/api/tasks/1/latents", None, {R, W}),
+    ("GET", "/api/tasks/1/rounds", None, {R, W}), ("GET", "/api/jobs", None, {R, W}), ("GET", "/api/jobs/1", None, {R, W}),
+]
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{([^}]+)\}", lambda m: "x.npz" if m.group(1) == "name" else "1", path)
+
+
+def test_every_api_route_but_the_annotators_needs_a_token(env):
+    """Walks the app's OpenAPI schema, so a route added later without a role check fails here."""
+    client, _, _ = env
+    seen = set()
+    for path, ops in client.get("/openapi.json").json()["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method in ops:
+            seen.add((method.upper(), path))
+            if (method.upper(), path) in ANNOTATOR_ROUTES:
+                continue
+            r = client.request(method.upper(), _concrete(path), json={})
+            assert r.status_code == 403, (method, path, r.status_code, r.text)
+    assert ANNOTATOR_ROUTES <= seen and len(seen) > 40
+
+
+def test_annotator_routes_need_no_token(env):
+    client, _, seeded = env
+    task = seeded["task_id"]
+    assert client.get("/api/status").status_code == 200
+    assert client.get("/api/tasks").status_code == 200
+    assert client.get(f"/api/tasks/{task}/progress", params={"annotator": "ann2"}).status_code == 200
+    pair = client.get("/api/pairs/next", params={"task_id": task, "annotator": "ann2"}).json()["pair"]
+    assert client.get(pair["left"]["video_url"]).status_code == 200
+    body = {"submission_id": "roles-label-1", "pair_id": pair["id"], "annotator": "ann2", "choice": "left",
+            "left_traj": pair["left"]["id"], "right_traj": pair["right"]["id"]}
+    assert client.post("/api/labels", json=body).status_code == 201
+    assert client.post("/api/labels", json=body).status_code == 200  # a resend is still idempotent
+
+
+@pytest.mark.parametrize("method,path,body,allowed", API_ROLES, ids=lambda v: v if isinstance(v, str) else "")
+def test_api_routes_serve_their_roles_only(env, method, path, body, allowed):
+    client, tokens, _ = env
+    kw = {"json": body} if body is not None else {"content": b""}
+    assert client.request(method, path, **kw).status_code == 403  # annotator
+    for role, token in ((R, tokens.researcher), (W, tokens.worker)):
+        status = client.request(method, path, headers=bearer(token), **kw).status_code
+        assert (status != 403) == (role in allowed), (role, method, path, status)
+
+
+def test_refused_writes_write_nothing(env):
+    client, tokens, seeded = env
+    before = client.get("/api/tasks").json()
+    task = {"name": "sneaky", "achievement": "collect_wood", "max_steps": 10}
+    assert client.post("/api/tasks", json=task).status_code == 403
+    assert client.post("/api/tasks", json=task, headers=bearer(tokens.worker)).status_code == 403
+    assert client.get("/api/tasks").json() == before
+    assert client.put("/api/artifacts/sneaky.npz", content=b"x").status_code == 403
+    assert client.put("/api/artifacts/sneaky.npz", content=b"x", headers=bearer(tokens.researcher)).status_code == 403
+    assert not (seeded["data"] / "artifacts" / "sneaky.npz").exists()
+    job = {"kind": "tune", "task_id": seeded["task_id"]}
+    assert client.post("/api/jobs", json=job).status_code == 403
+    assert client.get("/api/jobs", headers=bearer(tokens.researcher)).json() == []

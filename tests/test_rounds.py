@@ -41,8 +41,8 @@ def test_plots_render_per_round_and_per_epoch():
     assert "no data yet" in task_plots([])["loss"]
 
 
-def labels_of(url: str, task_id: int) -> list[dict]:
-    return httpx.get(f"{url}/api/labels", params={"task_id": task_id}, timeout=30).json()
+def labels_of(res: Researcher, task_id: int) -> list[dict]:
+    return res.http.get("/api/labels", params={"task_id": task_id}).json()
 
 
 def test_full_round_restart_failure_and_continual_learning(tmp_path):
@@ -59,7 +59,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         assert r1["pairs"] == 9 and r1["result"]["collect"]["episodes"] == 6
         counts = label_pending(app.url, a["id"], score=teacher_score)
         assert counts.get("left", 0) + counts.get("right", 0) == 9
-        labels = labels_of(app.url, a["id"])
+        labels = labels_of(res, a["id"])
         res("POST", f"/rounds/{r1['id']}/tune", json={})
 
         # -- restart the app while the tune job is queued or running: nothing is lost
@@ -67,7 +67,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         res.close()
         app = start_app(tmp_path)
         res = Researcher(app.url, tmp_path)
-        assert labels_of(app.url, a["id"]) == labels
+        assert labels_of(res, a["id"]) == labels
         assert res.round(a["id"], r1["id"])["status"] in ("tuning", "rolling_out", "evaluating", "review")
         r1 = res.wait_round(a["id"], r1["id"], ("review", "failed"))
         assert r1["status"] == "review", r1["error"]

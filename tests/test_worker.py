@@ -106,7 +106,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         from labeler.http_teacher import label_pending
 
         label_pending(app.url, task["id"], score=teacher_score)
-        before = httpx.get(f"{app.url}/api/labels", params={"task_id": task["id"]}).json()
+        before = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
         assert len(before) >= 6
 
         # a tune job long enough (~500 epochs) to be killed in the middle
@@ -134,7 +134,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         late = httpx.post(f"{app.url}/api/jobs/{job_id}/complete", json={"worker": dead, "result": {}},
                           headers={"Authorization": f"Bearer {Tokens.load_or_create(tmp_path).worker}"})
         assert late.status_code == 409
-        after = httpx.get(f"{app.url}/api/labels", params={"task_id": task["id"]}).json()
+        after = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
         assert after == before  # no label lost or changed
         logs = res("GET", f"/jobs/{job_id}/logs")
         assert {l["attempt"] for l in logs} == {1, 2}
