@@ -243,16 +243,31 @@ class Store:
                 [int(task_id), latent_id, number],
             )
 
+    # A round's status lives in `round_state` (migration 2), not in `rounds.status`: DuckDB refuses
+    # to UPDATE a row that a foreign key references, and trajectories and pairs reference rounds.
+    # `rounds.status` keeps its insert-time default ('open') for rounds that never changed status.
+    _ROUNDS = """SELECT r.id, r.task_id, r.latent_id, r.number, coalesce(s.status, r.status) AS status, r.created_at
+                 FROM rounds r LEFT JOIN round_state s ON s.round_id = r.id"""
+
     def get_round(self, round_id: int) -> dict[str, Any]:
-        return self._by_id("rounds", int(round_id), "round")
+        row = self._one(f"{self._ROUNDS} WHERE r.id = ?", [int(round_id)])
+        if row is None:
+            raise NotFound(f"no round with id {round_id!r}")
+        return row
 
     def list_rounds(self, task_id: int) -> list[dict[str, Any]]:
-        return self._query("SELECT * FROM rounds WHERE task_id = ? ORDER BY number", [int(task_id)])
+        return self._query(f"{self._ROUNDS} WHERE r.task_id = ? ORDER BY r.number", [int(task_id)])
 
     def set_round_status(self, round_id: int, status: str) -> dict[str, Any]:
+        """Set a round's status (a row in `round_state`, shared with `labeler.rounds`); returns the round."""
+        from labeler.round_store import RoundStore  # built on this class, so imported here
+
+        if not isinstance(status, str) or not 1 <= len(status) <= 64:
+            raise Invalid("a round status must be 1-64 characters")
         with self._lock:
             self.get_round(round_id)
-            return self._one("UPDATE rounds SET status = ? WHERE id = ? RETURNING *", [status, int(round_id)])
+            RoundStore(self).set_state(int(round_id), status=status)
+            return self.get_round(round_id)
 
     # -- trajectories -----------------------------------------------------------------------
     def add_trajectory(

@@ -80,6 +80,35 @@ def test_task_latent_round_roundtrip(store):
         store.get_task(999)
 
 
+def test_round_status_changes_on_rounds_with_trajectories_and_pairs(store):
+    """Regression: DuckDB refuses to UPDATE a row a foreign key references, so a round's status lives
+    in round_state (the rounds layer's table); the store and `RoundStore` read and write the same row."""
+    from labeler.round_store import RoundStore
+
+    task = store.create_task("collect_wood", "collect_wood", 100)
+    rnd = store.create_round(task["id"])
+    assert rnd["status"] == "open"
+    for i, tid in enumerate(["a", "b", "c"]):
+        store.add_trajectory(tid, task["id"], seed=i, length=10, reward=0.0, success=False, events=[],
+                             artifact=f"{tid}.npz", round_id=rnd["id"])
+    store.add_pairs(task["id"], [("a", "b"), ("b", "c")], rnd["id"])
+    assert store.set_round_status(rnd["id"], "labelling")["status"] == "labelling"
+    assert store.set_round_status(rnd["id"], "closed")["status"] == "closed"
+    assert store.get_round(rnd["id"])["status"] == "closed"
+    assert [r["status"] for r in store.list_rounds(task["id"])] == ["closed"]
+    db = RoundStore(store)
+    assert db.round(rnd["id"])["status"] == "closed"
+    db.set_state(rnd["id"], status="review", config={"epochs": 3})
+    assert store.get_round(rnd["id"])["status"] == "review"
+    assert db.round(rnd["id"])["config"] == {"epochs": 3}  # the status change kept the rest of the state
+    store.set_round_status(rnd["id"], "promoted")
+    assert db.round(rnd["id"])["config"] == {"epochs": 3} and db.round(rnd["id"])["status"] == "promoted"
+    with pytest.raises(NotFound):
+        store.set_round_status(999, "closed")
+    with pytest.raises(Invalid):
+        store.set_round_status(rnd["id"], "")
+
+
 def test_pairs_are_unordered_unique_and_same_task(store):
     t1 = store.create_task("t1", "collect_wood", 10)
     t2 = store.create_task("t2", "collect_wood", 10)
