@@ -6,8 +6,8 @@ Set PGT_SCREENSHOT=path.png to save a screenshot of the annotator view.
 """
 from __future__ import annotations
 
+import asyncio
 import os
-import shutil
 import signal
 
 import pytest
@@ -16,54 +16,37 @@ from labeler.config import AppConfig
 from labeler.process import AppProcess
 from labeler.store import Store
 from labeler.synthetic import seed_data_dir
+from browser_support import BrowserThread, need_browser
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--autoplay-policy=user-gesture-required"]  # the strict default: only muted autoplay may start
+# `browser` and `browser_thread` come from conftest.py: one Chromium for the run, on its own thread,
+# where the bodies of these tests run too.
 
 
-def _need_browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium not installed (bash scripts/setup.sh --test installs it); browser tests skipped")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("playwright (python) not installed; browser tests skipped")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="module")
-def session(browser, tmp_path_factory):
-    data = tmp_path_factory.mktemp("app")
-    seeded = seed_data_dir(data, n_traj=8, per_traj=2, length=16)
-    app = AppProcess(data, ["--no-bootstrap", "--no-worker", "--labels-per-pair", "1"]).start()
+def open_annotator(browser, url: str) -> tuple[object, list[str]]:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/")
+    page.wait_for_selector("[data-testid=pgt-name]", timeout=30_000)
+    page.fill("[data-testid=pgt-name]", "tester")
+    page.press("[data-testid=pgt-name]", "Enter")
+    wait_for_pair(page)
+    return page, errors
+
+
+@pytest.fixture(scope="module")
+def session(browser_thread, tmp_path_factory):
+    data = tmp_path_factory.mktemp("app")
+    seeded = seed_data_dir(data, n_traj=8, per_traj=2, length=16)
+    app = AppProcess(data, ["--no-bootstrap", "--no-worker", "--labels-per-pair", "1"]).start()
+    page = None
     try:
-        page.goto(app.url + "/")
-        page.wait_for_selector("[data-testid=pgt-name]", timeout=30_000)
-        page.fill("[data-testid=pgt-name]", "tester")
-        page.press("[data-testid=pgt-name]", "Enter")
-        wait_for_pair(page)
+        page, errors = browser_thread.run(open_annotator, browser_thread.browser, app.url)
         yield {"app": app, "page": page, "data": data, "seeded": seeded, "errors": errors}
     finally:
-        page.close()
+        if page is not None:
+            browser_thread.run(page.close)
         app.stop()
 
 
@@ -163,3 +146,37 @@ def test_first_start_shows_a_progress_bar_then_pairs(browser, tmp_path):
             assert page.inner_text("[data-testid=pgt-progress]").endswith("/ 12 labelled")
         finally:
             page.close()
+
+
+def test_browser_tests_leave_no_running_loop_in_the_main_thread():
+    """Runs in the main thread right after the browser tests above: their Playwright session lives on
+    its own thread, so nothing here looks like "inside an asyncio loop" to the tests that follow."""
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+
+
+@pytest.fixture
+def loop_left_in_main_thread():
+    """What made browser tests flaky: an asyncio loop registered as running in the main thread when
+    Playwright starts (left there by another live Sync API session, or by any other code)."""
+    loop = asyncio.new_event_loop()
+    asyncio._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio._set_running_loop(None)
+        loop.close()
+
+
+def test_a_browser_starts_whatever_asyncio_state_the_main_thread_has(loop_left_in_main_thread):
+    need_browser()
+    bt = BrowserThread().start()  # a second session beside the shared one, as two test files used to have
+    try:
+        def visit() -> str:
+            page = bt.browser.new_page()
+            page.set_content("<p id=x>ok</p>")
+            return page.inner_text("#x")
+
+        assert bt.run(visit, timeout=60) == "ok"
+    finally:
+        bt.close()

@@ -8,7 +8,6 @@ Set PGT_SCREENSHOT=path.png to save a screenshot of the view in review (docs/res
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -17,19 +16,7 @@ from labeler.http_teacher import label_pending
 from studio_helpers import start_app, teacher_score
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need_browser() -> None:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium not installed (bash scripts/setup.sh --test installs it); browser tests skipped")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("playwright (python) not installed; browser tests skipped")
+# `browser` comes from conftest.py: the run's one Chromium, on its own thread, where this test's body runs.
 
 
 def round_status(page) -> str:
@@ -44,22 +31,20 @@ def wait_status(page, wanted: str, timeout_ms: int = 240_000) -> None:
     assert round_status(page) == wanted, page.inner_text("[data-testid=rs-rounds]")
 
 
-def test_researcher_view_runs_a_round(tmp_path):
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
+def test_researcher_view_runs_a_round(browser, tmp_path):
     app = start_app(tmp_path)
     token = Tokens.load_or_create(tmp_path).researcher
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
     errors: list[str] = []
+    pages = []
     try:
         annotator = browser.new_page()
+        pages.append(annotator)
         resp = annotator.goto(app.url + "/researcher")
         assert resp.status == 403 and "Researchers only" in annotator.content()
         assert annotator.request.get(app.url + "/api/researcher/overview").status == 403
 
         page = browser.new_page(viewport={"width": 1360, "height": 1500})
+        pages.append(page)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{app.url}/researcher?token={token}")
         assert page.url.endswith("/researcher")  # the token left the address bar for a cookie
@@ -109,6 +94,6 @@ def test_researcher_view_runs_a_round(tmp_path):
         assert not page.is_disabled("[data-testid=rs-start-round]")
         assert errors == []
     finally:
-        browser.close()
-        pw.stop()
+        for p in pages:
+            p.close()
         app.stop()
