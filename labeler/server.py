@@ -2,7 +2,8 @@
 
 Routes are matched in order: /api (labeler.api), /static (our files, falling back to
 Gradio's own static files, which Gradio also expects under /static), /annotate (the
-annotator alone, without Gradio, for the lightest page) and the Gradio UI at /.
+annotator alone, without Gradio, for the lightest page) and the Gradio UI at /. Without the
+UI (`--no-ui`, `AppConfig.ui=False`) Gradio is never imported, which saves seconds per start.
 
 Lifecycle: the store opens in `create_app`; on startup the bootstrap thread and the
 configured services (e.g. the issue-6 worker) start; on shutdown they stop and the store
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -37,14 +38,19 @@ class LayeredStatic(StaticFiles):
         self.all_directories = [str(d) for d in directories if d.is_dir()]
 
 
-def _gradio_static_dir() -> Path:
+def _gradio() -> Any:
+    """Import Gradio (seconds; only for the UI at /) without its usage analytics."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio
 
-    return Path(gradio.__file__).parent / "templates" / "frontend" / "static"
+    return gradio
+
+
+def _gradio_static_dir() -> Path:
+    return Path(_gradio().__file__).parent / "templates" / "frontend" / "static"
 
 
 def create_app(config: AppConfig) -> FastAPI:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState.open(config)
 
     @contextlib.asynccontextmanager
@@ -74,17 +80,16 @@ def create_app(config: AppConfig) -> FastAPI:
 
     rounds_app.install(app, state)  # first: its token-protected job routes take precedence over api's
     app.include_router(api.router)
-    app.mount("/static", LayeredStatic([STATIC_DIR, _gradio_static_dir()]), name="static")
+    # Gradio (a slow import) only when its page is mounted: --no-ui serves our own static files alone.
+    app.mount("/static", LayeredStatic([STATIC_DIR, *([_gradio_static_dir()] if config.ui else [])]), name="static")
 
     @app.get("/annotate", include_in_schema=False)
     def annotate_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "annotate.html", headers={"Cache-Control": "no-cache"})
 
     if config.ui:
-        import gradio as gr
-
         from labeler.ui import CSS, HEAD, build_ui, theme
 
-        app = gr.mount_gradio_app(app, build_ui(), path="/", head=HEAD, css=CSS, theme=theme(),
-                                  ssr_mode=False, footer_links=[], show_error=True)
+        app = _gradio().mount_gradio_app(app, build_ui(), path="/", head=HEAD, css=CSS, theme=theme(),
+                                         ssr_mode=False, footer_links=[], show_error=True)
     return app

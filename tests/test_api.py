@@ -4,6 +4,8 @@ Annotator routes are called without a token; the rest with the researcher (R) or
 (who may call what is tested route by route in test_roles.py)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from labeler.auth import Tokens
 from labeler.config import AppConfig
+from labeler.process import REPO_ROOT
 from labeler.server import create_app
 from labeler.store import Store
 from labeler.synthetic import seed_data_dir, synthetic_trajectory
@@ -57,6 +60,7 @@ def test_status_tasks_and_pair_view(env):
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
     part = client.get(pair["left"]["video_url"], headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.content) == 100
+    assert client.get("/static/annotator.js").status_code == 200  # served without the Gradio UI too
 
 
 def test_label_roundtrip_idempotent_and_conflicts(env):
@@ -200,3 +204,13 @@ def test_shutdown_checkpoints_and_keeps_labels(tmp_path):
     assert not cfg.db_path.with_name(cfg.db_path.name + ".wal").exists()
     with Store(cfg.db_path) as store:
         assert [r["choice"] for r in store.list_labels()] == ["both_bad"]
+
+
+def test_an_app_without_the_ui_never_imports_gradio(tmp_path):
+    """--no-ui starts (tests, benchmarks, headless servers) skip Gradio's import: seconds per start."""
+    code = ("import sys; from labeler.config import AppConfig; from labeler.server import create_app; "
+            f"app = create_app(AppConfig(data_dir={str(tmp_path)!r}, bootstrap=False, ui=False)); "
+            "app.state.pgt.store.close(); "
+            "assert 'gradio' not in sys.modules, sorted(m for m in sys.modules if m.startswith('gradio'))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
