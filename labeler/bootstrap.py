@@ -124,9 +124,12 @@ class Bootstrapper:
         rounds = store.list_rounds(task["id"])
         rnd = rounds[0] if rounds else store.create_round(task["id"], prompt["id"])
 
+        # World seeds from the bootstrap's own range (pgt_core.seeds); only as many as are still missing,
+        # so a bootstrap interrupted under an earlier seed range does not end up with extra episodes.
         have = {t["seed"] for t in store.list_trajectories(task["id"], rnd["id"])}
-        seeds = [s for s in range(cfg.bootstrap_seed, cfg.bootstrap_seed + cfg.bootstrap_episodes) if s not in have]
         total = cfg.bootstrap_episodes
+        seeds = [s for s in range(cfg.bootstrap_seed, cfg.bootstrap_seed + total) if s not in have]
+        seeds = seeds[:max(0, total - len(have))]
         batch = max(1, cfg.bootstrap_batch_size)
         for start in range(0, len(seeds), batch):
             chunk = seeds[start:start + batch]

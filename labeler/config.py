@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pgt_core.seeds import BOOTSTRAP_WORLD_BASE
+
 
 class Service(Protocol):
     """Something the app runs beside itself, e.g. the background worker of issue 6.
@@ -33,7 +35,7 @@ class AppConfig:
     bootstrap_episodes: int = 24
     bootstrap_batch_size: int = 8
     bootstrap_pairs_per_traj: int = 4
-    bootstrap_seed: int = 1_000_000  # world seeds start here (kept away from training seeds)
+    bootstrap_seed: int = BOOTSTRAP_WORLD_BASE  # world seeds start here: a range of their own (pgt_core.seeds)
     checkpoint: Path | None = None  # foundation bundle; default: the shipped one
     video_scale: int = 4
     video_fps: int = 10

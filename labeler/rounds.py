@@ -32,6 +32,7 @@ import numpy as np
 
 from pgt_core.evaluate import eval_seeds
 from pgt_core.pairs import pairs_from_rewards
+from pgt_core.seeds import ROUND_WORLD_BASE
 
 from labeler.errors import Conflict, Invalid, NotFound, StoreError
 from labeler.ingest import register_artifact
@@ -44,7 +45,6 @@ from labeler.state import AppState
 STEP_JOBS = {"collecting": "rollout", "tuning": "tune", "rolling_out": "rollout", "evaluating": "evaluate"}
 TERMINAL = ("promoted", "rejected", "failed")
 STATUSES = ("collecting", "labelling", "tuning", "rolling_out", "evaluating", "review", *TERMINAL)
-TRAIN_SEED_BASE = 10_000_000  # tuning worlds: far from demos (1e5..), bootstrap (1e6..) and evaluation (5e6..)
 SEEDS_PER_ROUND = 10_000
 PURPOSE = {"collecting": "collect", "rolling_out": "candidate", "evaluating": "review"}
 
@@ -112,7 +112,8 @@ class RoundConfig:
 
 
 def train_seeds(task_id: int, number: int, n: int) -> list[int]:
-    start = TRAIN_SEED_BASE + int(task_id) * 1_000_000 + int(number) * SEEDS_PER_ROUND
+    """World seeds of a round's rollouts: the rounds' own range (pgt_core.seeds), per task and round."""
+    start = ROUND_WORLD_BASE + int(task_id) * 1_000_000 + int(number) * SEEDS_PER_ROUND
     return list(range(start, start + n))
 
 

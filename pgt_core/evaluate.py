@@ -22,9 +22,10 @@ import torch
 
 from pgt_core.policy.checkpoint import Foundation, load_foundation
 from pgt_core.rollout import collect_rollouts
+from pgt_core.seeds import EVAL_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS, Task, get_task
 
-EVAL_SEED_BASE = 5_000_000  # in-distribution evaluation worlds, disjoint from demos and tuning
+EVAL_SEED_BASE = EVAL_WORLD_BASE  # in-distribution evaluation worlds, disjoint from demos and tuning (pgt_core.seeds)
 
 
 def eval_seeds(episodes: int, base: int = EVAL_SEED_BASE) -> list[int]:

@@ -39,12 +39,13 @@ from pgt_core.logprob import FeatureCache
 from pgt_core.pairs import Pair, SyntheticTeacher, pairs_from_rewards
 from pgt_core.policy.checkpoint import Foundation, load_foundation
 from pgt_core.rollout import RolloutEngine, collect_rollouts
+from pgt_core.seeds import REPRODUCE_OOD_WORLD_BASE, REPRODUCE_TRAIN_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS, Task, get_task
 from pgt_core.trajectory import Trajectory
 from pgt_core.tuning import TuningError, finetune_policy, tune_latent
 
-TRAIN_WORLD_BASE = 2_000_000
-OOD_WORLD_BASE = 3_000_000
+TRAIN_WORLD_BASE = REPRODUCE_TRAIN_WORLD_BASE  # 2_000_000; every world seed range: pgt_core.seeds
+OOD_WORLD_BASE = REPRODUCE_OOD_WORLD_BASE  # 3_000_000
 ROUND_SAMPLE_BASE = 1_000  # round r samples actions with sample_seed ROUND_SAMPLE_BASE + r
 EVAL_SAMPLE_SEED = 777_777  # never used by a tuning round
 

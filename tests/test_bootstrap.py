@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from labeler.bootstrap import Bootstrapper
 from labeler.config import AppConfig
 from labeler.ingest import load_trajectory
 from labeler.state import AppState
+from pgt_core.seeds import BOOTSTRAP_WORLD_BASE
 
 
 def test_bootstrap_job_builds_a_labelable_round_and_resumes(tmp_path):
@@ -28,6 +30,8 @@ def test_bootstrap_job_builds_a_labelable_round_and_resumes(tmp_path):
         task = st.store.task_by_name("collect_wood")
         trajs = st.store.list_trajectories(task["id"])
         assert len(trajs) == 3 and all(t["latent_id"] for t in trajs)
+        # worlds of the bootstrap's own range, not the prompt clips' (1_000_000+): pgt_core.seeds
+        assert sorted(t["seed"] for t in trajs) == [BOOTSTRAP_WORLD_BASE + i for i in range(3)]
         assert len(st.store.list_pairs(task["id"])) == 3
         z0 = np.array(st.store.get_latent(trajs[0]["latent_id"])["vector"])
         assert z0.shape == (512,) and np.isfinite(z0).all()
@@ -40,6 +44,10 @@ def test_bootstrap_job_builds_a_labelable_round_and_resumes(tmp_path):
         result = Bootstrapper(st.store, Artifacts(cfg.artifact_dir), st.videos, cfg).run(lambda *a, **k: None)
         assert result["trajectories"] == 3 and result["pairs_added"] == 0
         assert len(st.store.list_trajectories(task["id"])) == 3
+        # episodes made under another seed range (an older version) count too: nothing extra is rolled out
+        moved = replace(cfg, bootstrap_seed=1_000_000)
+        result = Bootstrapper(st.store, Artifacts(cfg.artifact_dir), st.videos, moved).run(lambda *a, **k: None)
+        assert result["trajectories"] == 3 and len(st.store.list_trajectories(task["id"])) == 3
     finally:
         st.bootstrapper.stop()
         st.store.close()

@@ -140,7 +140,7 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
 
     from labeler.auth import Tokens
     from labeler.config import AppConfig
-    from labeler.rounds import TRAIN_SEED_BASE
+    from pgt_core.seeds import ROUND_WORLD_BASE
     from labeler.server import create_app
     from labeler.synthetic import seed_data_dir
 
@@ -167,7 +167,7 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
         rnd = client.post(f"/api/researcher/tasks/{tid}/rounds", json={"config": {"round_size": 5}}).json()
         assert rnd["status"] == "collecting" and rnd["job"]["kind"] == "rollout"
         spec = client.get(f"/api/jobs/{rnd['job']['id']}").json()["payload"]
-        start = TRAIN_SEED_BASE + tid * 1_000_000 + 10_000
+        start = ROUND_WORLD_BASE + tid * 1_000_000 + 10_000
         assert spec["seeds"] == list(range(start, start + 5)) and spec["policy"] == "untrained"
         assert spec["id_prefix"] == f"t{tid}-r1-L{z0['id']}" and len(spec["z"]) == 512 and spec["task"]["max_steps"] == 30
         again = client.post(f"/api/researcher/tasks/{tid}/rounds", json={})
