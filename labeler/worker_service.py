@@ -6,9 +6,12 @@ down, and the child talks to the app over HTTP exactly like a worker on another 
 
 The child gets the worker token through its environment (not its command line, which other
 users can read), exits when the app does (`--parent-pid`), and is restarted by a supervisor
-thread if it dies (e.g. kill -9): its job then comes back when its lease runs out. On start,
-jobs still marked as running under a previous app's local worker are requeued at once --
-that worker died with its app.
+thread if it dies (e.g. kill -9). The supervisor knows the dead child's name (worker names are
+`local:<pid>:<random>` and the pid is its child's), so before starting the replacement it
+requeues the jobs the dead one was running at once (attempts count as usual) instead of
+leaving them to the lease timeout (`--job-stale-s`, 60 s). On start, jobs still marked as
+running under a previous app's local worker are requeued at once too -- that worker died
+with its app.
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from labeler.auth import Tokens
+from labeler.errors import Conflict
 from labeler.process import REPO_ROOT
+from labeler.round_store import RoundStore
 
 log = logging.getLogger(__name__)
 NAME = "local"  # worker names are "local:<pid>:<random>"
@@ -34,26 +39,40 @@ class LocalWorker:
         self.device, self.threads, self.heartbeat_s = device, threads, heartbeat_s
         self.restart_delay_s = restart_delay_s
         self.proc: subprocess.Popen | None = None
+        self._state: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def command(self, base_url: str, data_dir: Path) -> list[str]:
+        """The child's command line; it names itself `local:<its pid>:<random>` (labeler.worker)."""
+        return [sys.executable, "-m", "labeler.worker", "--url", base_url, "--name", NAME, "--device", self.device,
+                "--threads", str(self.threads), "--parent-pid", str(os.getpid()), "--heartbeat", str(self.heartbeat_s),
+                "--work-dir", str(data_dir / "worker")]
+
     def start(self, state: Any, base_url: str) -> None:
-        self._requeue_orphans(state)
+        self._state = state
+        self._requeue(f"{NAME}:", "the app restarted while its local worker ran this job")
         data_dir = Path(state.config.data_dir)
         env = {**os.environ, "PGT_WORKER_TOKEN": Tokens.load_or_create(data_dir).worker, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "labeler.worker", "--url", base_url, "--name", NAME, "--device", self.device,
-               "--threads", str(self.threads), "--parent-pid", str(os.getpid()), "--heartbeat", str(self.heartbeat_s),
-               "--work-dir", str(data_dir / "worker")]
         log_path = data_dir / "worker.log"
-        self._thread = threading.Thread(target=self._supervise, args=(cmd, env, log_path), name="pgt-local-worker",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._supervise, args=(self.command(base_url, data_dir), env, log_path),
+                                        name="pgt-local-worker", daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _requeue_orphans(state: Any) -> None:
-        for job in state.store.list_jobs(status="running", limit=10_000):
-            if (job["worker"] or "").startswith(f"{NAME}:"):
-                state.store.fail_job(job["id"], job["worker"], "the app restarted while its local worker ran this job")
+    def _requeue(self, worker_prefix: str, why: str) -> list[int]:
+        """Hand back (queued again, or failed when out of attempts) every running job of workers named `worker_prefix*`."""
+        store, requeued = self._state.store, []
+        for job in store.list_jobs(status="running", limit=10_000):
+            if not (job["worker"] or "").startswith(worker_prefix):
+                continue
+            try:
+                after = store.fail_job(job["id"], job["worker"], why)
+            except Conflict:  # finished or taken over in the meantime
+                continue
+            state = "will retry" if after["status"] == "queued" else "final"
+            RoundStore(store).add_job_logs(job["id"], job["attempts"], job["worker"], [f"FAILED ({state}): {why}"])
+            requeued.append(job["id"])
+        return requeued
 
     def _supervise(self, cmd: list[str], env: dict[str, str], log_path: Path) -> None:
         while not self._stop.is_set():
@@ -64,7 +83,14 @@ class LocalWorker:
             rc = self.proc.wait()
             if self._stop.is_set():
                 return
-            log.warning("local worker exited with %s; restarting in %.0fs (log: %s)", rc, self.restart_delay_s, log_path)
+            # Nothing runs under the dead child's name any more: its jobs go back to the queue now.
+            try:
+                jobs = self._requeue(f"{NAME}:{self.proc.pid}:", f"local worker (pid {self.proc.pid}) exited with {rc}")
+            except Exception:  # noqa: BLE001 - the lease timeout still catches them; keep supervising
+                log.exception("requeueing the dead local worker's jobs failed")
+                jobs = []
+            log.warning("local worker exited with %s; requeued job(s) %s; restarting in %.0fs (log: %s)",
+                        rc, jobs or "none", self.restart_delay_s, log_path)
             self._stop.wait(self.restart_delay_s)
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -20,9 +20,12 @@ from labeler import job_runners
 from labeler.auth import Tokens
 from labeler.config import AppConfig
 from labeler.process import REPO_ROOT
+from labeler.round_store import RoundStore
 from labeler.server import create_app
+from labeler.state import AppState
 from labeler.synthetic import seed_data_dir
 from labeler.worker import describe, is_transient
+from labeler.worker_service import LocalWorker
 from pgt_core.tuning import TuningError
 from studio_helpers import TINY, Researcher, start_app, teacher_score
 
@@ -83,6 +86,52 @@ def test_worker_classifies_failures():
     assert is_transient(torch.cuda.OutOfMemoryError("CUDA out of memory")) and is_transient(MemoryError())
     assert describe(MemoryError("x")).startswith("out of memory")
     assert job_runners.pick_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# -- the app's own worker: a dead child's jobs come back at once ---------------------------------
+class StandInLocalWorker(LocalWorker):
+    """The app's worker service with a stand-in child (no torch, no HTTP): it only has to die."""
+
+    def command(self, base_url, data_dir):
+        return [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_app_requeues_its_dead_workers_jobs_at_once(tmp_path):
+    seeded = seed_data_dir(tmp_path, n_traj=2, per_traj=1, length=4)
+    st = AppState.open(AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, job_stale_s=60))
+    store, service = st.store, StandInLocalWorker(restart_delay_s=0.1)
+    try:
+        orphan = store.enqueue_job("tune", seeded["task_id"], {})
+        store.claim_job("local:999999:dead")  # a local worker of a previous app run
+        service.start(st, "http://127.0.0.1:9")
+        assert store.get_job(orphan["id"])["status"] == "queued"  # requeued on start, as before
+
+        wait_for(lambda: service.proc is not None)
+        child = service.proc
+        mine = store.claim_job(f"local:{child.pid}:beef")  # the orphan again, now run by our child
+        other = store.enqueue_job("tune", seeded["task_id"], {})
+        store.claim_job("gpu-box:7:cafe")  # another machine's worker: not ours to touch
+        killed_at = time.monotonic()
+        os.kill(child.pid, signal.SIGKILL)
+        wait_for(lambda: store.get_job(mine["id"])["status"] == "queued")
+        assert time.monotonic() - killed_at < 10  # not the 60 s lease
+        job = store.get_job(mine["id"])
+        assert job["worker"] is None and job["attempts"] == 2 and f"pid {child.pid}" in job["error"]
+        assert "FAILED (will retry)" in RoundStore(store).job_logs(mine["id"])[-1]["message"]
+        assert store.get_job(other["id"])["status"] == "running"
+        wait_for(lambda: service.proc is not child and service.proc.poll() is None)  # a replacement runs
+        again = store.claim_job("local:1:new")
+        assert again["id"] == mine["id"] and again["attempts"] == 3
+    finally:
+        service.stop()
+        store.close()
 
 
 # -- kill -9 mid-job ------------------------------------------------------------------------------
