@@ -15,6 +15,7 @@ import numpy as np
 
 from pgt_core.envs.crafter_env import CrafterEnv
 from pgt_core.scripted_agent import GOALS, ScriptedAgent
+from pgt_core.seeds import DEMO_WORLD_BASE
 from pgt_core.trajectory import Trajectory
 
 GOAL_TIMEOUT = 120  # steps before the demonstrator gives up on a goal
@@ -69,7 +70,7 @@ def record_many(first_seed: int, episodes: int, length: int, out: str | Path, wo
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--episodes", type=int, default=600)
-    ap.add_argument("--first-seed", type=int, default=100_000)
+    ap.add_argument("--first-seed", type=int, default=DEMO_WORLD_BASE)
     ap.add_argument("--length", type=int, default=300)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="data/demos")

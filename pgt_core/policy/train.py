@@ -30,10 +30,12 @@ import torch.nn.functional as F
 from pgt_core.policy.checkpoint import DEFAULT_CHECKPOINT, Foundation, load_foundation, save_foundation
 from pgt_core.policy.demos import record_many
 from pgt_core.policy.model import GoalConditionedPolicy, PolicyConfig
+from pgt_core.seeds import DEMO_WORLD_BASE, PROMPT_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS
 from pgt_core.trajectory import Trajectory
 
 RELABEL_HORIZON = 60
+PROMPT_EPISODES = 60  # held-out demonstrations the prompt clips are picked from
 
 
 @dataclass
@@ -198,7 +200,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=800, help="training demonstrations")
     ap.add_argument("--val-episodes", type=int, default=40)
     ap.add_argument("--length", type=int, default=200, help="steps per demonstration")
-    ap.add_argument("--first-seed", type=int, default=100_000)
+    ap.add_argument("--first-seed", type=int, default=DEMO_WORLD_BASE)
     ap.add_argument("--data", default="data/demos")
     ap.add_argument("--minutes", type=float, default=50.0, help="training time budget")
     ap.add_argument("--max-updates", type=int, default=1_000_000)
@@ -253,7 +255,9 @@ def main() -> None:
             history.append({"update": update, "loss": float(loss.detach()), "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
             print(json.dumps({**history[-1], "minutes": round((time.time() - t0) / 60, 1)}), flush=True)
 
-    prompt_paths = record_many(args.first_seed + 900_000, 60, args.length, args.data, args.workers)
+    # Prompt clips come from their own worlds (the shipped bundle was trained with first_seed = DEMO_WORLD_BASE).
+    prompt_first = PROMPT_WORLD_BASE + (args.first_seed - DEMO_WORLD_BASE)
+    prompt_paths = record_many(prompt_first, PROMPT_EPISODES, args.length, args.data, args.workers)
     prompts = select_prompts(prompt_paths, cfg.clip_len, args.prompt_noise)
     meta = {
         "trained_with": "python -m pgt_core.policy.train " + " ".join(
@@ -261,7 +265,7 @@ def main() -> None:
         "args": vars(args),
         "demo_seeds": [args.first_seed, args.first_seed + args.episodes],
         "val_seeds": [val_first, val_first + args.val_episodes],
-        "prompt_seeds": [args.first_seed + 900_000, args.first_seed + 900_060],
+        "prompt_seeds": [prompt_first, prompt_first + PROMPT_EPISODES],
         "updates": previous_updates + update,
         "history": history[-20:],
         "minutes": round((time.time() - t0) / 60, 1),
