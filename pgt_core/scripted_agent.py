@@ -62,6 +62,7 @@ class ScriptedAgent:
     _explore_dir: tuple[int, int] = (1, 0)
     _explore_left: int = 0
     segments: list[Segment] = field(default_factory=list)
+    _reachable: dict | None = field(default=None, repr=False)  # this step's BFS; the world is fixed within a step
 
     # -- goal bookkeeping --------------------------------------------------------------------
     def start_goal(self, goal: str, step: int, noise: float | None = None) -> None:
@@ -71,6 +72,7 @@ class ScriptedAgent:
 
     # -- acting ------------------------------------------------------------------------------
     def act(self, env: CrafterEnv) -> int:
+        self._reachable = None
         if self.rng.random() < self.noise:
             return int(self.rng.integers(0, 6))  # noop, moves and 'do': plausible, visible slips
         player, world = env.player, env.world
@@ -207,7 +209,9 @@ class ScriptedAgent:
         return None
 
     def _bfs(self, world, player) -> dict[tuple[int, int], tuple[int, int] | None]:
-        """Walkable tiles in sight -> the first step from the player that leads there."""
+        """Walkable tiles in sight -> the first step from the player that leads there (once per step)."""
+        if self._reachable is not None:
+            return self._reachable
         start = (int(player.pos[0]), int(player.pos[1]))
         first: dict[tuple[int, int], tuple[int, int] | None] = {start: None}
         queue = deque([start])
@@ -219,6 +223,7 @@ class ScriptedAgent:
                     continue
                 first[nxt] = d if first[cur] is None else first[cur]
                 queue.append(nxt)
+        self._reachable = first
         return first
 
     def _adjacent(self, world, player, test):
