@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pgt_core.active import all_pairs, least_certain, implicit_rewards, pair_margins  # noqa: E402
+from pgt_core.active import all_pairs, implicit_rewards, least_certain, pair_margins  # noqa: E402
 from pgt_core.engines import get_rollout_engine  # noqa: E402
 from pgt_core.logprob import FeatureCache  # noqa: E402
 from pgt_core.pairs import Pair, SyntheticTeacher  # noqa: E402

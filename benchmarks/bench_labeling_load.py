@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from labeler.auth import Tokens  # noqa: E402
 from labeler.config import AppConfig  # noqa: E402
-from labeler.process import AppProcess  # noqa: E402
 from labeler.store import Store  # noqa: E402
-from labeler.synthetic import seed_data_dir  # noqa: E402
+from tests.support.app_process import AppProcess  # noqa: E402
+from tests.support.synthetic import seed_data_dir  # noqa: E402
 
 CHOICES = ["left", "right", "tie", "both_bad", "skip"]
 

@@ -16,9 +16,6 @@ import threading
 import time
 from typing import Any, Callable
 
-from pgt_core.rollout import collect_rollouts
-from pgt_core.tasks import CRAFTER_TASKS
-
 from labeler.artifacts import Artifacts
 from labeler.config import AppConfig
 from labeler.errors import Conflict
@@ -26,6 +23,8 @@ from labeler.ingest import ingest_trajectory, task_spec
 from labeler.scheduling import build_label_pairs
 from labeler.store import Store
 from labeler.video import VideoCache
+from pgt_core.rollout import collect_rollouts
+from pgt_core.tasks import CRAFTER_TASKS
 
 log = logging.getLogger(__name__)
 WORKER = "app:bootstrap"

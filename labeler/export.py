@@ -319,8 +319,9 @@ def _sql_path(path: Path) -> str:
 # -- latents ----------------------------------------------------------------------------------
 def latent_document(source: ExportSource, latent_id: int) -> dict[str, Any]:
     """A self-contained latent: the vector plus its task, lineage and metadata (format pgt-latent/1)."""
-    from pgt_core.rollout import latent_fingerprint
     import torch
+
+    from pgt_core.rollout import latent_fingerprint
 
     latent = source.get_latent(latent_id)
     task = next((t for t in source.list_tasks() if t["id"] == latent["task_id"]), None)

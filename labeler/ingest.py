@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgt_core.tasks import Task
-from pgt_core.trajectory import Trajectory
-
 from labeler.artifacts import Artifacts
 from labeler.errors import Invalid
 from labeler.store import Store, check_id
+from pgt_core.tasks import Task
+from pgt_core.trajectory import Trajectory
 
 
 def task_spec(task_row: dict[str, Any]) -> Task:

@@ -37,7 +37,7 @@ from labeler.quality_store import QualityStore
 from labeler.store import check_name
 
 router = APIRouter(tags=["quality"])
-PAGE = Path(__file__).resolve().parents[1] / "static" / "quality.html"
+PAGE = Path(__file__).resolve().parent / "static" / "quality" / "index.html"
 
 
 def _qs(request: Request) -> QualityStore:

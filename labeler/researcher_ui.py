@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from labeler.auth import COOKIE, RESEARCHER, role
 
 router = APIRouter()
-STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 FORBIDDEN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PGT Studio · Researcher</title>
 <style>body{font-family:system-ui,sans-serif;max-width:560px;margin:12vh auto;color:#1d2330;line-height:1.5}</style>
@@ -37,7 +37,7 @@ def researcher_page(request: Request, token: str | None = None) -> Response:
         return resp
     if role(request) != RESEARCHER:
         return HTMLResponse(FORBIDDEN, status_code=403)
-    return FileResponse(STATIC_DIR / "researcher.html", headers={"Cache-Control": "no-cache"})
+    return FileResponse(STATIC_DIR / "researcher" / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/researcher/logout", include_in_schema=False)

@@ -30,10 +30,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from pgt_core.evaluate import eval_seeds
-from pgt_core.pairs import pairs_from_rewards
-from pgt_core.seeds import ROUND_WORLD_BASE
-
 from labeler.errors import Conflict, Invalid, NotFound, StoreError
 from labeler.ingest import register_artifact
 from labeler.quality import records, resolve_preferences
@@ -41,6 +37,9 @@ from labeler.quality_store import QualityStore
 from labeler.round_store import RoundStore
 from labeler.scheduling import build_label_pairs
 from labeler.state import AppState
+from pgt_core.evaluate import eval_seeds
+from pgt_core.pairs import pairs_from_rewards
+from pgt_core.seeds import ROUND_WORLD_BASE
 
 STEP_JOBS = {"collecting": "rollout", "tuning": "tune", "rolling_out": "rollout", "evaluating": "evaluate"}
 TERMINAL = ("promoted", "rejected", "failed")

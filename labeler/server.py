@@ -27,7 +27,7 @@ from labeler.errors import StoreError
 from labeler.state import AppState
 
 log = logging.getLogger(__name__)
-STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class LayeredStatic(StaticFiles):
@@ -85,7 +85,7 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.get("/annotate", include_in_schema=False)
     def annotate_page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "annotate.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(STATIC_DIR / "annotator" / "index.html", headers={"Cache-Control": "no-cache"})
 
     if config.ui:
         from labeler.ui import CSS, HEAD, build_ui, theme

@@ -28,10 +28,10 @@ from typing import Any, Iterable, Sequence
 import duckdb
 import numpy as np
 
-from pgt_core import LATENT_DIM
 from labeler.errors import Conflict, Invalid, NotFound
 from labeler.label_index import LabelIndex, PairStat
 from labeler.schema import MIGRATIONS, Migration
+from pgt_core import LATENT_DIM
 
 CHOICES = ("left", "right", "tie", "both_bad", "skip")
 JOB_STATUSES = ("queued", "running", "done", "failed")

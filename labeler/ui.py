@@ -15,8 +15,8 @@ import gradio as gr
 ANNOTATOR_HTML = '<div id="pgt-annotator" class="pgt-root"></div>'
 # head tags: our CSS/JS (the script mounts itself once #pgt-annotator appears)
 HEAD = (
-    '<link rel="stylesheet" href="/static/annotator.css">'
-    '<script src="/static/annotator.js" defer></script>'
+    '<link rel="stylesheet" href="/static/annotator/style.css">'
+    '<script src="/static/annotator/main.js" defer></script>'
 )
 CSS = "footer { display: none !important; } .gradio-container { max-width: 1200px !important; }"
 

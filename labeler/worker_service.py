@@ -26,11 +26,12 @@ from typing import Any
 
 from labeler.auth import Tokens
 from labeler.errors import Conflict
-from labeler.process import REPO_ROOT
 from labeler.round_store import RoundStore
 
 log = logging.getLogger(__name__)
 NAME = "local"  # worker names are "local:<pid>:<random>"
+# The child imports the same `labeler` as this process, wherever it is installed or checked out.
+IMPORT_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class LocalWorker:
@@ -53,7 +54,8 @@ class LocalWorker:
         self._state = state
         self._requeue(f"{NAME}:", "the app restarted while its local worker ran this job")
         data_dir = Path(state.config.data_dir)
-        env = {**os.environ, "PGT_WORKER_TOKEN": Tokens.load_or_create(data_dir).worker, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [IMPORT_ROOT, os.environ.get("PYTHONPATH")])),
+               "PGT_WORKER_TOKEN": Tokens.load_or_create(data_dir).worker, "PYTHONUNBUFFERED": "1"}
         log_path = data_dir / "worker.log"
         self._thread = threading.Thread(target=self._supervise, args=(self.command(base_url, data_dir), env, log_path),
                                         name="pgt-local-worker", daemon=True)
@@ -77,7 +79,7 @@ class LocalWorker:
     def _supervise(self, cmd: list[str], env: dict[str, str], log_path: Path) -> None:
         while not self._stop.is_set():
             with open(log_path, "ab") as out:
-                self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
             if self._stop.is_set():  # stop() ran while we were spawning
                 self.proc.terminate()
             rc = self.proc.wait()

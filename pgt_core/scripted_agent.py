@@ -17,7 +17,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from crafter import constants, objects
 
 from pgt_core.envs.crafter_env import ACTION_NAMES, CrafterEnv

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import BrowserThread, need_browser
+from tests.support.browser import BrowserThread, need_browser
 
 
 @pytest.fixture(scope="session")

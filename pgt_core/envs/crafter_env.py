@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import crafter
+import numpy as np
 from crafter import constants
 
 from pgt_core.envs.base import StepResult

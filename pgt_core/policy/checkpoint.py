@@ -1,12 +1,13 @@
 """Save and load the foundation bundle: policy weights + config + task prompts + provenance.
 
-The bundle ships with the repository (`checkpoints/crafter_foundation.pt`, made by
+The bundle ships inside the package (`pgt_core/assets/crafter_foundation.pt`, made by
 `python -m pgt_core.policy.train`) and is what every other part loads by default.
 Prompt clips are stored as uint8 frames so the goal encoder, not a cached vector, defines z0.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ import torch
 
 from pgt_core.policy.model import GoalConditionedPolicy, PolicyConfig
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "crafter_foundation.pt"
+# Package data, so a wheel install finds it as well as a checkout.
+DEFAULT_CHECKPOINT = Path(str(resources.files("pgt_core") / "assets" / "crafter_foundation.pt"))
 
 
 @dataclass

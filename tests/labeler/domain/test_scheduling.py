@@ -1,0 +1,59 @@
+"""Pair scheduling: unseen first, k annotators per pair, never twice to one person, leases."""
+from __future__ import annotations
+
+from labeler.label_index import PairStat
+from labeler.scheduling import Leases, build_label_pairs, choose_next, eligible, progress
+
+
+def stat(pid, n=0, seen=False, rnd=1):
+    return PairStat(pair_id=pid, round_id=rnd, n_labels=n, seen=seen)
+
+
+def test_never_the_same_pair_twice_and_at_most_k():
+    stats = [stat(1, n=1, seen=True), stat(2, n=3), stat(3, n=2), stat(4, n=0)]
+    assert [s.pair_id for s in eligible(stats, k=3)] == [3, 4]
+    assert choose_next(stats, k=3).pair_id == 4  # least-labelled first
+    assert choose_next(stats, k=3, exclude=[4]).pair_id == 3
+    assert choose_next(stats, k=3, exclude=[3, 4]) is None
+
+
+def test_newest_round_first_and_leases_count_toward_k():
+    stats = [stat(1, rnd=1), stat(2, rnd=2), stat(3, rnd=2)]
+    assert choose_next(stats, k=1).pair_id == 2
+    assert choose_next(stats, k=1, leased_by_others={2: 1}).pair_id == 3
+    assert choose_next(stats, k=1, leased_by_others={2: 1, 3: 1}).pair_id == 1
+    assert choose_next(stats, k=2, leased_by_others={2: 1}).pair_id == 3  # spread before doubling up
+
+
+def test_progress_counts_this_annotator():
+    stats = [stat(1, n=1, seen=True), stat(2, n=2), stat(3, n=0), stat(4, n=0, seen=True)]
+    p = progress(stats, k=2)
+    assert (p.done, p.total, p.pairs, p.complete) == (2, 3, 4, 1)
+
+
+def test_leases_expire_and_ignore_own():
+    now = [0.0]
+    leases = Leases(ttl_s=10, clock=lambda: now[0])
+    leases.hold(1, "ann")
+    leases.hold(1, "bob")
+    assert leases.held_by_others("ann") == {1: 1}
+    leases.release(1, "bob")
+    assert leases.held_by_others("ann") == {}
+    assert leases.held_by_others("zed") == {1: 1}
+    now[0] = 11.0
+    assert leases.held_by_others("zed") == {}
+
+
+def test_build_label_pairs_unique_and_covering():
+    ids = [f"t{i}" for i in range(24)]
+    pairs = build_label_pairs(ids, per_traj=4, seed=1)
+    assert len(pairs) == 48 and len(set(pairs)) == 48
+    assert all(a < b for a, b in pairs)
+    counts = {i: 0 for i in ids}
+    for a, b in pairs:
+        counts[a] += 1
+        counts[b] += 1
+    assert min(counts.values()) >= 2
+    assert build_label_pairs(ids, 4, seed=1) == pairs  # deterministic
+    assert len(build_label_pairs(["a", "b", "c"], per_traj=10)) == 3  # all possible pairs
+    assert build_label_pairs(["a"]) == []

@@ -1,0 +1,196 @@
+"""The worker protocol and the worker process: leases, retries, stale workers, kill -9 mid-job.
+
+The protocol tests run in-process (TestClient); the kill test runs the real app and two real
+worker processes on a tiny budget.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from labeler import job_runners
+from labeler.auth import Tokens
+from labeler.config import AppConfig
+from labeler.round_store import RoundStore
+from labeler.server import create_app
+from labeler.state import AppState
+from labeler.worker import describe, is_transient
+from labeler.worker_service import LocalWorker
+from pgt_core.tuning import TuningError
+from tests.support.app_process import REPO_ROOT
+from tests.support.studio import TINY, Researcher, start_app, teacher_score
+from tests.support.synthetic import seed_data_dir
+
+
+# -- protocol, in-process -----------------------------------------------------------------------
+@pytest.fixture
+def proto(tmp_path):
+    seeded = seed_data_dir(tmp_path, n_traj=2, per_traj=1, length=4)
+    cfg = AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, job_stale_s=0.3)
+    with TestClient(create_app(cfg)) as client:
+        client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(tmp_path).worker}"
+        yield client, client.app.state.pgt.store, seeded
+
+
+def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
+    client, store, seeded = proto
+    job = store.enqueue_job("rollout", seeded["task_id"], {"x": 1}, max_attempts=2)
+    a = client.post("/api/jobs/claim", json={"worker": "A", "info": {"device": "cpu"}}).json()["job"]
+    assert a["id"] == job["id"] and a["attempts"] == 1
+    hb = client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A", "progress": 0.5, "logs": ["half way"]})
+    assert hb.status_code == 200 and hb.json()["progress"] == 0.5
+    time.sleep(0.5)  # A goes silent past the 0.3 s lease
+    b = client.post("/api/jobs/claim", json={"worker": "B"}).json()["job"]
+    assert b["id"] == job["id"] and b["attempts"] == 2 and b["worker"] == "B"
+    # A wakes up: every call of it is refused, so its late result is never taken
+    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A"}).status_code == 409
+    assert client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", params={"worker": "A"}, content=b"x").status_code == 409
+    assert client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {"from": "A"}}).status_code == 409
+    done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "B", "result": {"from": "B"}})
+    assert done.status_code == 200 and done.json()["result"] == {"from": "B"}
+    again = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "B", "result": {"from": "B"}})
+    assert again.status_code == 200  # a repeat after a lost answer is harmless
+    assert client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {}}).status_code == 409
+    assert store.get_job(job["id"])["result"] == {"from": "B"}
+    logs = client.app.state.rounds.db.job_logs(job["id"])
+    assert [l["message"] for l in logs] == ["half way"] and logs[0]["attempt"] == 1
+
+
+def test_failures_retry_until_max_attempts_and_permanent_ones_stop(proto):
+    client, store, seeded = proto
+    job = store.enqueue_job("tune", seeded["task_id"], {}, max_attempts=2)
+    client.post("/api/jobs/claim", json={"worker": "A"})
+    r = client.post(f"/api/jobs/{job['id']}/fail", json={"worker": "A", "error": "out of memory", "retry": True})
+    assert r.json()["status"] == "queued"
+    client.post("/api/jobs/claim", json={"worker": "A2"})
+    r = client.post(f"/api/jobs/{job['id']}/fail", json={"worker": "A2", "error": "out of memory", "retry": True})
+    assert r.json()["status"] == "failed" and r.json()["attempts"] == 2  # out of attempts
+    other = store.enqueue_job("tune", seeded["task_id"], {}, max_attempts=3)
+    client.post("/api/jobs/claim", json={"worker": "C"})
+    r = client.post(f"/api/jobs/{other['id']}/fail", json={"worker": "C", "error": "TuningError: NaN", "retry": False})
+    assert r.json()["status"] == "failed" and r.json()["attempts"] == 1
+    assert "FAILED (final)" in client.app.state.rounds.db.job_logs(other["id"])[-1]["message"]
+
+
+def test_worker_classifies_failures():
+    assert not is_transient(TuningError("non-finite loss at epoch 3"))
+    assert not is_transient(ValueError("bad config"))
+    assert is_transient(torch.cuda.OutOfMemoryError("CUDA out of memory")) and is_transient(MemoryError())
+    assert describe(MemoryError("x")).startswith("out of memory")
+    assert job_runners.pick_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# -- the app's own worker: a dead child's jobs come back at once ---------------------------------
+class StandInLocalWorker(LocalWorker):
+    """The app's worker service with a stand-in child (no torch, no HTTP): it only has to die."""
+
+    def command(self, base_url, data_dir):
+        return [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_app_requeues_its_dead_workers_jobs_at_once(tmp_path):
+    seeded = seed_data_dir(tmp_path, n_traj=2, per_traj=1, length=4)
+    st = AppState.open(AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, job_stale_s=60))
+    store, service = st.store, StandInLocalWorker(restart_delay_s=0.1)
+    try:
+        orphan = store.enqueue_job("tune", seeded["task_id"], {})
+        store.claim_job("local:999999:dead")  # a local worker of a previous app run
+        service.start(st, "http://127.0.0.1:9")
+        assert store.get_job(orphan["id"])["status"] == "queued"  # requeued on start, as before
+
+        wait_for(lambda: service.proc is not None)
+        child = service.proc
+        mine = store.claim_job(f"local:{child.pid}:beef")  # the orphan again, now run by our child
+        other = store.enqueue_job("tune", seeded["task_id"], {})
+        store.claim_job("gpu-box:7:cafe")  # another machine's worker: not ours to touch
+        killed_at = time.monotonic()
+        os.kill(child.pid, signal.SIGKILL)
+        wait_for(lambda: store.get_job(mine["id"])["status"] == "queued")
+        assert time.monotonic() - killed_at < 10  # not the 60 s lease
+        job = store.get_job(mine["id"])
+        assert job["worker"] is None and job["attempts"] == 2 and f"pid {child.pid}" in job["error"]
+        assert "FAILED (will retry)" in RoundStore(store).job_logs(mine["id"])[-1]["message"]
+        assert store.get_job(other["id"])["status"] == "running"
+        wait_for(lambda: service.proc is not child and service.proc.poll() is None)  # a replacement runs
+        again = store.claim_job("local:1:new")
+        assert again["id"] == mine["id"] and again["attempts"] == 3
+    finally:
+        service.stop()
+        store.close()
+
+
+# -- kill -9 mid-job ------------------------------------------------------------------------------
+def spawn_worker(url: str, data_dir, name: str) -> subprocess.Popen:
+    log = open(data_dir / f"{name}.log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "labeler.worker", "--url", url, "--data-dir", str(data_dir),
+                             "--name", name, "--threads", "1", "--heartbeat", "0.5", "--poll", "0.3",
+                             "--work-dir", str(data_dir / f"work-{name}")],
+                            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
+    app = start_app(tmp_path, "--no-worker", stale_s=3)
+    res = Researcher(app.url, tmp_path)
+    workers: list[subprocess.Popen] = []
+    try:
+        workers.append(spawn_worker(app.url, tmp_path, "first"))
+        task = res.create_task("wood")
+        rnd = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": TINY})
+        res.wait_round(task["id"], rnd["id"], ("labelling",))
+        from tests.support.http_teacher import label_pending
+
+        label_pending(app.url, task["id"], score=teacher_score)
+        before = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
+        assert len(before) >= 6
+
+        # a tune job long enough (~500 epochs) to be killed in the middle
+        res("POST", f"/rounds/{rnd['id']}/tune", json={"config": {"epochs": 500}})
+        job_id = res.round(task["id"], rnd["id"])["job"]["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            job = res.http.get(f"/api/jobs/{job_id}").json()
+            if job["status"] == "running" and job["progress"] > 0.01:
+                break
+            assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+            time.sleep(0.1)
+        os.kill(workers[0].pid, signal.SIGKILL)
+        workers[0].wait()
+        dead = job["worker"]
+        assert job["attempts"] == 1
+
+        workers.append(spawn_worker(app.url, tmp_path, "second"))
+        rnd = res.wait_round(task["id"], rnd["id"], ("review", "failed"))
+        assert rnd["status"] == "review", rnd["error"]
+        job = res.http.get(f"/api/jobs/{job_id}").json()
+        assert job["status"] == "done" and job["attempts"] == 2 and job["worker"].startswith("second:")
+        assert rnd["result"]["tune"]["history"][-1]["epoch"] == 500
+        # the dead worker's claim is gone for good: its late completion is refused
+        late = httpx.post(f"{app.url}/api/jobs/{job_id}/complete", json={"worker": dead, "result": {}},
+                          headers={"Authorization": f"Bearer {Tokens.load_or_create(tmp_path).worker}"})
+        assert late.status_code == 409
+        after = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
+        assert after == before  # no label lost or changed
+        logs = res("GET", f"/jobs/{job_id}/logs")
+        assert {l["attempt"] for l in logs} == {1, 2}
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.terminate()
+                w.wait(20)
+        res.close()
+        app.stop()
