@@ -28,9 +28,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labeler.auth import Tokens  # noqa: E402
 from labeler.config import AppConfig  # noqa: E402
-from labeler.store import Store  # noqa: E402
+from labeler.db.store import Store  # noqa: E402
+from labeler.files.tokens import Tokens  # noqa: E402
 from tests.support.app_process import AppProcess  # noqa: E402
 from tests.support.synthetic import seed_data_dir  # noqa: E402
 
@@ -158,7 +158,7 @@ def main() -> int:
         finally:
             code = app.stop()
         with Store(AppConfig(data_dir=Path(tmp)).db_path) as store:
-            db_rows = store.list_labels(task_id=seeded["task_id"], limit=10 * wanted + 10)
+            db_rows = store.labels.list(task_id=seeded["task_id"], limit=10 * wanted + 10)
 
     acked = out["acked"]
     lost_api, dup_api = check(acked, out["api_rows"])

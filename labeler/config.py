@@ -9,13 +9,13 @@ from pgt_core.seeds import BOOTSTRAP_WORLD_BASE
 
 
 class Service(Protocol):
-    """Something the app runs beside itself, e.g. the background worker of issue 6.
+    """Something the app runs beside itself, e.g. the local background worker.
 
     `start` is called once the server is up (so the service can reach it at `base_url`),
     `stop` on shutdown before the store closes.
     """
 
-    def start(self, state: Any, base_url: str) -> None: ...
+    def start(self, store: Any, data_dir: Path, base_url: str) -> None: ...
 
     def stop(self) -> None: ...
 

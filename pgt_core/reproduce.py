@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from pgt_core.atomic import write_atomic
 from pgt_core.engines import get_rollout_engine
 from pgt_core.logprob import FeatureCache
 from pgt_core.pairs import Pair, SyntheticTeacher, pairs_from_rewards
@@ -282,9 +283,7 @@ def load_results(path: Path, cfg: ReproConfig) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=1))
 
 
 def load_bundle(cfg: ReproConfig) -> Foundation:

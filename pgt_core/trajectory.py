@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from pgt_core.atomic import write_atomic
+
 
 @dataclass
 class Trajectory:
@@ -75,12 +77,7 @@ class Trajectory:
             )
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(self.to_bytes())
-        tmp.replace(path)  # atomic: a reader never sees half a file
-        return path
+        return write_atomic(path, self.to_bytes())  # a reader never sees half a file
 
     @classmethod
     def load(cls, path: str | Path) -> "Trajectory":

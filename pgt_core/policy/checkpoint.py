@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pgt_core.atomic import atomic_path
 from pgt_core.policy.model import GoalConditionedPolicy, PolicyConfig
 
 # Package data, so a wheel install finds it as well as a checkout.
@@ -68,9 +69,8 @@ def save_foundation(path: str | Path, foundation: Foundation) -> Path:
         "prompts": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in foundation.prompts.items()},
         "meta": foundation.meta,
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(bundle, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(bundle, tmp)
     return path
 
 

@@ -13,7 +13,7 @@ import signal
 import pytest
 
 from labeler.config import AppConfig
-from labeler.store import Store
+from labeler.db.store import Store
 from tests.support.app_process import AppProcess
 from tests.support.browser import BrowserThread, need_browser
 from tests.support.synthetic import seed_data_dir
@@ -120,7 +120,7 @@ def test_label_five_pairs_with_keys_and_clicks(session):
     db_path = AppConfig(data_dir=session["data"]).db_path
     assert not db_path.with_name(db_path.name + ".wal").exists()
     with Store(db_path) as store:
-        rows = store.list_labels()
+        rows = store.labels.list()
     assert len(rows) == 6 and len({r["pair_id"] for r in rows}) == 6
     by_pair = {r["pair_id"]: r for r in rows}
     for s in shown:

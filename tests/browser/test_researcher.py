@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from labeler.auth import Tokens
+from labeler.files.tokens import Tokens
 from tests.support.http_teacher import label_pending
 from tests.support.studio import start_app, teacher_score
 

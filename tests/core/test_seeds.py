@@ -43,7 +43,7 @@ def test_shipped_foundation_data_lies_in_the_demo_and_prompt_ranges():
 
 def test_the_app_draws_bootstrap_and_round_worlds_from_their_own_ranges():
     from labeler.config import AppConfig
-    from labeler.rounds import train_seeds
+    from labeler.domain.round_config import train_seeds
 
     cfg = AppConfig()
     boot = range(cfg.bootstrap_seed, cfg.bootstrap_seed + cfg.bootstrap_episodes)

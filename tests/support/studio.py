@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from labeler.auth import Tokens
+from labeler.files.tokens import Tokens
 from tests.support.app_process import AppProcess
 
 TINY = {"round_size": 6, "pairs_per_traj": 3, "epochs": 3, "eval_episodes": 4, "review_videos": 2, "batch_size": 6}

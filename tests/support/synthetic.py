@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from labeler.artifacts import Artifacts
 from labeler.config import AppConfig
-from labeler.ingest import ingest_trajectory
-from labeler.scheduling import build_label_pairs
-from labeler.store import Store
+from labeler.db.store import Store
+from labeler.domain.ingest import ingest_trajectory
+from labeler.domain.scheduling import build_label_pairs
+from labeler.files.artifacts import Artifacts
 from pgt_core.tasks import CRAFTER_TASKS
 from pgt_core.trajectory import Trajectory
 
@@ -44,13 +44,13 @@ def seed_data_dir(data_dir: str | Path, n_traj: int = 12, per_traj: int = 4, len
     spec = CRAFTER_TASKS[task]
     with Store(cfg.db_path) as store:
         artifacts = Artifacts(cfg.artifact_dir)
-        row = store.task_by_name(task) or store.create_task(task, spec.achievement, spec.max_steps, spec.description)
-        rnd = store.create_round(row["id"])
+        row = store.tasks.by_name(task) or store.tasks.create(task, spec.achievement, spec.max_steps, spec.description)
+        rnd = store.rounds.create(row["id"])
         ids = []
         for i in range(n_traj):
             traj = synthetic_trajectory(seed * 100_000 + i, length, spec.achievement)
             tid = f"syn-r{rnd['number']}-{i}"
             ingest_trajectory(store, artifacts, traj, tid, row, rnd["id"])
             ids.append(tid)
-        pairs = store.add_pairs(row["id"], build_label_pairs(ids, per_traj, seed), rnd["id"], source="synthetic")
+        pairs = store.pairs.add(row["id"], build_label_pairs(ids, per_traj, seed), rnd["id"], source="synthetic")
         return {"task_id": row["id"], "round_id": rnd["id"], "trajectories": ids, "pair_ids": [p["id"] for p in pairs]}

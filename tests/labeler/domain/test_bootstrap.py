@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from labeler.artifacts import Artifacts
-from labeler.bootstrap import Bootstrapper
 from labeler.config import AppConfig
-from labeler.ingest import load_trajectory
-from labeler.state import AppState
+from labeler.domain.bootstrap import Bootstrapper
+from labeler.domain.ingest import load_trajectory
+from labeler.files.artifacts import Artifacts
+from labeler.http.state import AppState
 from pgt_core.seeds import BOOTSTRAP_WORLD_BASE
 
 
@@ -27,13 +27,13 @@ def test_bootstrap_job_builds_a_labelable_round_and_resumes(tmp_path):
         job = st.bootstrapper.status()
         assert job["status"] == "done", job
         assert job["result"]["policy"] == "untrained" and job["progress"] == 1.0
-        task = st.store.task_by_name("collect_wood")
-        trajs = st.store.list_trajectories(task["id"])
+        task = st.store.tasks.by_name("collect_wood")
+        trajs = st.store.trajectories.list(task["id"])
         assert len(trajs) == 3 and all(t["latent_id"] for t in trajs)
         # worlds of the bootstrap's own range, not the prompt clips' (1_000_000+): pgt_core.seeds
         assert sorted(t["seed"] for t in trajs) == [BOOTSTRAP_WORLD_BASE + i for i in range(3)]
-        assert len(st.store.list_pairs(task["id"])) == 3
-        z0 = np.array(st.store.get_latent(trajs[0]["latent_id"])["vector"])
+        assert len(st.store.pairs.list(task["id"])) == 3
+        z0 = np.array(st.store.latents.get(trajs[0]["latent_id"])["vector"])
         assert z0.shape == (512,) and np.isfinite(z0).all()
         traj = load_trajectory(st.store, st.artifacts, trajs[0]["id"])
         assert traj.frames.shape[1:] == (64, 64, 3) and traj.length == trajs[0]["length"]
@@ -43,11 +43,11 @@ def test_bootstrap_job_builds_a_labelable_round_and_resumes(tmp_path):
         # a second run (e.g. after a crash before pairs) only fills what is missing
         result = Bootstrapper(st.store, Artifacts(cfg.artifact_dir), st.videos, cfg).run(lambda *a, **k: None)
         assert result["trajectories"] == 3 and result["pairs_added"] == 0
-        assert len(st.store.list_trajectories(task["id"])) == 3
+        assert len(st.store.trajectories.list(task["id"])) == 3
         # episodes made under another seed range (an older version) count too: nothing extra is rolled out
         moved = replace(cfg, bootstrap_seed=1_000_000)
         result = Bootstrapper(st.store, Artifacts(cfg.artifact_dir), st.videos, moved).run(lambda *a, **k: None)
-        assert result["trajectories"] == 3 and len(st.store.list_trajectories(task["id"])) == 3
+        assert result["trajectories"] == 3 and len(st.store.trajectories.list(task["id"])) == 3
     finally:
         st.bootstrapper.stop()
         st.store.close()

@@ -1,4 +1,4 @@
-"""Annotator quality statistics (labeler.quality): textbook alpha values, gold, repeats, bias, speed."""
+"""Annotator quality statistics: textbook alpha values, gold, repeats, bias, speed."""
 from __future__ import annotations
 
 import math
@@ -6,19 +6,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from labeler.quality import (
-    LabelRecord,
+from labeler.domain.agreement import disagreements, krippendorff_alpha_nominal, majority_agreement
+from labeler.domain.annotator_quality import (
     binomial_two_sided_p,
-    disagreements,
     gold_accuracy,
     gold_answers,
-    krippendorff_alpha_nominal,
-    majority_agreement,
     position_bias,
-    quality_report,
     self_consistency,
     throughput,
 )
+from labeler.domain.label_records import LabelRecord
+from labeler.domain.preferences import resolve_preferences
+from labeler.domain.quality_report import quality_report
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -138,7 +137,6 @@ def test_quality_report_is_json_ready():
 
 
 def test_resolve_preferences_uses_adjudication_then_votes():
-    from labeler.quality import resolve_preferences
 
     labels = [lab(1, "x", "left"), lab(1, "y", "left"), lab(1, "z", "right"),  # majority a
               lab(2, "x", "left"), lab(2, "y", "right"),  # split: waits for a researcher

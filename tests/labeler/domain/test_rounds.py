@@ -10,9 +10,9 @@ import httpx
 import numpy as np
 import pytest
 
+from labeler.domain.round_config import RoundConfig
 from labeler.errors import Invalid
-from labeler.plots import task_plots
-from labeler.rounds import RoundConfig
+from labeler.http.plots import task_plots
 from tests.support.http_teacher import label_pending
 from tests.support.studio import TINY, Researcher, start_app, teacher_score
 
@@ -138,9 +138,9 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
     """No worker: check what the researcher API stores and what the jobs it queues ask for."""
     from fastapi.testclient import TestClient
 
-    from labeler.auth import Tokens
     from labeler.config import AppConfig
-    from labeler.server import create_app
+    from labeler.files.tokens import Tokens
+    from labeler.http.app import create_app
     from pgt_core.seeds import ROUND_WORLD_BASE
     from tests.support.synthetic import seed_data_dir
 

@@ -1,8 +1,9 @@
 """Pair scheduling: unseen first, k annotators per pair, never twice to one person, leases."""
 from __future__ import annotations
 
-from labeler.label_index import PairStat
-from labeler.scheduling import Leases, build_label_pairs, choose_next, eligible, progress
+from labeler.db.label_index import PairStat
+from labeler.domain.leases import Leases
+from labeler.domain.scheduling import build_label_pairs, choose_next, eligible, progress
 
 
 def stat(pid, n=0, seen=False, rnd=1):

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from labeler.video import VideoCache, encode_mp4, upscale_nearest
+from labeler.files.video import VideoCache, encode_mp4, upscale_nearest
 
 
 def frames(t=12, size=64):

@@ -11,10 +11,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from labeler.auth import Tokens
 from labeler.config import AppConfig
-from labeler.server import create_app
-from labeler.store import Store
+from labeler.db.store import Store
+from labeler.files.tokens import Tokens
+from labeler.http.app import create_app
 from tests.support.app_process import REPO_ROOT
 from tests.support.synthetic import seed_data_dir, synthetic_trajectory
 
@@ -176,16 +176,19 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     assert lat.status_code == 201
     assert client.post("/api/latents", json={"task_id": tid, "vector": [0.5] * 3}, headers=R).status_code == 422
     assert client.get(f"/api/latents/{lat.json()['id']}", headers=w).json()["vector"][:2] == [0.5, 0.5]
-    assert client.post("/api/rounds", json={"task_id": tid}, headers=R).json()["number"] == 2
+    rounds = client.get(f"/api/tasks/{tid}/rounds", headers=w).json()
+    assert [(r["number"], r["status"]) for r in rounds] == [(1, "labelling")]
+    assert client.post("/api/rounds", json={"task_id": tid}, headers=R).status_code in (404, 405)  # the researcher
+    # API starts rounds (its state machine); there is no route that makes a round outside it
 
     job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}, headers=R).json()
-    # the worker protocol needs the worker token (labeler.jobs_api); without it: 403
+    # the worker protocol needs the worker token; without it: 403
     assert client.post("/api/jobs/claim", json={"worker": "gpu-1"}).status_code == 403
     claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()["job"]
     assert claimed["id"] == job["id"]
     assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}, headers=w).json()["job"] is None
-    hb = client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"},
-                     headers=w)
+    hb = client.post(f"/api/jobs/{job['id']}/heartbeat",
+                     json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"}, headers=w)
     assert hb.json()["progress"] == 0.3
     assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2"}, headers=w).status_code == 409
     done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}},
@@ -203,12 +206,12 @@ def test_shutdown_checkpoints_and_keeps_labels(tmp_path):
         assert client.post("/api/labels", json=label_body(pair, "ann", "both_bad")).status_code == 201
     assert not cfg.db_path.with_name(cfg.db_path.name + ".wal").exists()
     with Store(cfg.db_path) as store:
-        assert [r["choice"] for r in store.list_labels()] == ["both_bad"]
+        assert [r["choice"] for r in store.labels.list()] == ["both_bad"]
 
 
 def test_an_app_without_the_ui_never_imports_gradio(tmp_path):
     """--no-ui starts (tests, benchmarks, headless servers) skip Gradio's import: seconds per start."""
-    code = ("import sys; from labeler.config import AppConfig; from labeler.server import create_app; "
+    code = ("import sys; from labeler.config import AppConfig; from labeler.http.app import create_app; "
             f"app = create_app(AppConfig(data_dir={str(tmp_path)!r}, bootstrap=False, ui=False)); "
             "app.state.pgt.store.close(); "
             "assert 'gradio' not in sys.modules, sorted(m for m in sys.modules if m.startswith('gradio'))")

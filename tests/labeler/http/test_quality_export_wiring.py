@@ -6,9 +6,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from labeler.auth import Tokens
 from labeler.config import AppConfig
-from labeler.server import create_app
+from labeler.files.tokens import Tokens
+from labeler.http.app import create_app
 from tests.support.synthetic import seed_data_dir
 
 ROUTES = ["/quality", "/api/quality/summary?task_id=1", "/api/quality/adjudication?task_id=1", "/api/export/labels.jsonl",

@@ -9,9 +9,10 @@ import stat
 import pytest
 from fastapi.testclient import TestClient
 
-from labeler.auth import COOKIE, Tokens
 from labeler.config import AppConfig
-from labeler.server import create_app
+from labeler.files.tokens import Tokens
+from labeler.http.app import create_app
+from labeler.http.auth import COOKIE
 from tests.support.synthetic import seed_data_dir
 
 
@@ -85,14 +86,15 @@ ANNOTATOR_ROUTES = {("GET", "/api/status"), ("GET", "/api/tasks"), ("GET", "/api
                     ("GET", "/api/pairs/next"), ("GET", "/api/videos/{name}"), ("POST", "/api/labels")}
 R, W = "researcher", "worker"
 API_ROLES = [  # (method, path, json body, roles that may call it)
-    ("POST", "/api/tasks", {}, {R}), ("POST", "/api/latents", {}, {R}), ("POST", "/api/rounds", {}, {R}),
+    ("POST", "/api/tasks", {}, {R}), ("POST", "/api/latents", {}, {R}),
     ("POST", "/api/pairs", {}, {R}), ("POST", "/api/jobs", {}, {R}),
     ("PUT", "/api/artifacts/roles-probe.npz", None, {W}), ("POST", "/api/trajectories", {}, {W}),
     ("GET", "/api/labels", None, {R, W}), ("GET", "/api/pairs?task_id=1", None, {R, W}),
     ("GET", "/api/pairs/1", None, {R, W}), ("GET", "/api/artifacts/syn-r1-0.npz", None, {R, W}),
     ("GET", "/api/trajectories?task_id=1", None, {R, W}), ("GET", "/api/trajectories/syn-r1-0", None, {R, W}),
     ("GET", "/api/latents/1", None, {R, W}), ("GET", "/api/tasks/1/latents", None, {R, W}),
-    ("GET", "/api/tasks/1/rounds", None, {R, W}), ("GET", "/api/jobs", None, {R, W}), ("GET", "/api/jobs/1", None, {R, W}),
+    ("GET", "/api/tasks/1/rounds", None, {R, W}), ("GET", "/api/jobs", None, {R, W}),
+    ("GET", "/api/jobs/1", None, {R, W}),
 ]
 
 

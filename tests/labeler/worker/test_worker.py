@@ -16,14 +16,13 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from labeler import job_runners
-from labeler.auth import Tokens
 from labeler.config import AppConfig
-from labeler.round_store import RoundStore
-from labeler.server import create_app
-from labeler.state import AppState
-from labeler.worker import describe, is_transient
-from labeler.worker_service import LocalWorker
+from labeler.files.tokens import Tokens
+from labeler.http.app import create_app
+from labeler.http.state import AppState
+from labeler.worker import runners as job_runners
+from labeler.worker.loop import describe, is_transient
+from labeler.worker.service import LocalWorker
 from pgt_core.tuning import TuningError
 from tests.support.app_process import REPO_ROOT
 from tests.support.studio import TINY, Researcher, start_app, teacher_score
@@ -42,7 +41,7 @@ def proto(tmp_path):
 
 def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     client, store, seeded = proto
-    job = store.enqueue_job("rollout", seeded["task_id"], {"x": 1}, max_attempts=2)
+    job = store.jobs.enqueue("rollout", seeded["task_id"], {"x": 1}, max_attempts=2)
     a = client.post("/api/jobs/claim", json={"worker": "A", "info": {"device": "cpu"}}).json()["job"]
     assert a["id"] == job["id"] and a["attempts"] == 1
     hb = client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A", "progress": 0.5, "logs": ["half way"]})
@@ -59,25 +58,25 @@ def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     again = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "B", "result": {"from": "B"}})
     assert again.status_code == 200  # a repeat after a lost answer is harmless
     assert client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {}}).status_code == 409
-    assert store.get_job(job["id"])["result"] == {"from": "B"}
-    logs = client.app.state.rounds.db.job_logs(job["id"])
+    assert store.jobs.get(job["id"])["result"] == {"from": "B"}
+    logs = client.app.state.pgt.store.jobs.logs(job["id"])
     assert [l["message"] for l in logs] == ["half way"] and logs[0]["attempt"] == 1
 
 
 def test_failures_retry_until_max_attempts_and_permanent_ones_stop(proto):
     client, store, seeded = proto
-    job = store.enqueue_job("tune", seeded["task_id"], {}, max_attempts=2)
+    job = store.jobs.enqueue("tune", seeded["task_id"], {}, max_attempts=2)
     client.post("/api/jobs/claim", json={"worker": "A"})
     r = client.post(f"/api/jobs/{job['id']}/fail", json={"worker": "A", "error": "out of memory", "retry": True})
     assert r.json()["status"] == "queued"
     client.post("/api/jobs/claim", json={"worker": "A2"})
     r = client.post(f"/api/jobs/{job['id']}/fail", json={"worker": "A2", "error": "out of memory", "retry": True})
     assert r.json()["status"] == "failed" and r.json()["attempts"] == 2  # out of attempts
-    other = store.enqueue_job("tune", seeded["task_id"], {}, max_attempts=3)
+    other = store.jobs.enqueue("tune", seeded["task_id"], {}, max_attempts=3)
     client.post("/api/jobs/claim", json={"worker": "C"})
     r = client.post(f"/api/jobs/{other['id']}/fail", json={"worker": "C", "error": "TuningError: NaN", "retry": False})
     assert r.json()["status"] == "failed" and r.json()["attempts"] == 1
-    assert "FAILED (final)" in client.app.state.rounds.db.job_logs(other["id"])[-1]["message"]
+    assert "FAILED (final)" in client.app.state.pgt.store.jobs.logs(other["id"])[-1]["message"]
 
 
 def test_worker_classifies_failures():
@@ -108,26 +107,26 @@ def test_the_app_requeues_its_dead_workers_jobs_at_once(tmp_path):
     st = AppState.open(AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, job_stale_s=60))
     store, service = st.store, StandInLocalWorker(restart_delay_s=0.1)
     try:
-        orphan = store.enqueue_job("tune", seeded["task_id"], {})
-        store.claim_job("local:999999:dead")  # a local worker of a previous app run
-        service.start(st, "http://127.0.0.1:9")
-        assert store.get_job(orphan["id"])["status"] == "queued"  # requeued on start, as before
+        orphan = store.jobs.enqueue("tune", seeded["task_id"], {})
+        store.jobs.claim("local:999999:dead")  # a local worker of a previous app run
+        service.start(st.store, tmp_path, "http://127.0.0.1:9")
+        assert store.jobs.get(orphan["id"])["status"] == "queued"  # requeued on start, as before
 
         wait_for(lambda: service.proc is not None)
         child = service.proc
-        mine = store.claim_job(f"local:{child.pid}:beef")  # the orphan again, now run by our child
-        other = store.enqueue_job("tune", seeded["task_id"], {})
-        store.claim_job("gpu-box:7:cafe")  # another machine's worker: not ours to touch
+        mine = store.jobs.claim(f"local:{child.pid}:beef")  # the orphan again, now run by our child
+        other = store.jobs.enqueue("tune", seeded["task_id"], {})
+        store.jobs.claim("gpu-box:7:cafe")  # another machine's worker: not ours to touch
         killed_at = time.monotonic()
         os.kill(child.pid, signal.SIGKILL)
-        wait_for(lambda: store.get_job(mine["id"])["status"] == "queued")
+        wait_for(lambda: store.jobs.get(mine["id"])["status"] == "queued")
         assert time.monotonic() - killed_at < 10  # not the 60 s lease
-        job = store.get_job(mine["id"])
+        job = store.jobs.get(mine["id"])
         assert job["worker"] is None and job["attempts"] == 2 and f"pid {child.pid}" in job["error"]
-        assert "FAILED (will retry)" in RoundStore(store).job_logs(mine["id"])[-1]["message"]
-        assert store.get_job(other["id"])["status"] == "running"
+        assert "FAILED (will retry)" in store.jobs.logs(mine["id"])[-1]["message"]
+        assert store.jobs.get(other["id"])["status"] == "running"
         wait_for(lambda: service.proc is not child and service.proc.poll() is None)  # a replacement runs
-        again = store.claim_job("local:1:new")
+        again = store.jobs.claim("local:1:new")
         assert again["id"] == mine["id"] and again["attempts"] == 3
     finally:
         service.stop()

@@ -1,0 +1,67 @@
+"""`pgt-studio` (or `python app.py`): start PGT Studio, `[--host 127.0.0.1] [--port 7860] [--data-dir data/]`.
+
+Opens (or creates) the DuckDB store under --data-dir, serves the annotator at / and the
+HTTP API at /api. On a first start it creates the default Crafter task and rolls out
+episodes to label in the background (the page shows a progress bar meanwhile).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from labeler.config import AppConfig, Service
+from labeler.http.app import create_app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="DuckDB file and artifacts live here")
+    p.add_argument("--labels-per-pair", type=int, default=3, help="k: how many people label each pair")
+    p.add_argument("--bootstrap-task", default="collect_wood", help="the default task made on first start")
+    p.add_argument("--bootstrap-episodes", type=int, default=24, help="episodes rolled out on first start")
+    p.add_argument("--no-bootstrap", action="store_true", help="do not create the default task and rollouts")
+    p.add_argument("--checkpoint", type=Path, default=None, help="foundation bundle (default: the shipped one)")
+    p.add_argument("--no-ui", action="store_true", help="serve only the API and /annotate, not the Gradio page")
+    p.add_argument("--no-worker", action="store_true", help="do not start a background worker beside the app")
+    p.add_argument("--worker-device", default="auto", help="the local worker's device: auto (GPU if any), cpu, cuda")
+    p.add_argument("--worker-threads", type=int, default=0, help="the local worker's torch CPU threads (0: default)")
+    p.add_argument("--job-stale-s", type=float, default=60.0,
+                   help="a job whose worker sent no heartbeat for this long is retried elsewhere")
+    p.add_argument("--log-level", default="info")
+    return p.parse_args(argv)
+
+
+def build_services(args: argparse.Namespace, config: AppConfig) -> list[Service]:
+    """Processes that run beside the app: the background worker, unless --no-worker."""
+    if args.no_worker:
+        return []
+    from labeler.worker.service import LocalWorker
+
+    return [LocalWorker(device=args.worker_device, threads=args.worker_threads)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = AppConfig(
+        data_dir=args.data_dir,
+        base_url=f"http://{args.host}:{args.port}",
+        labels_per_pair=args.labels_per_pair,
+        bootstrap=not args.no_bootstrap,
+        bootstrap_task=args.bootstrap_task,
+        bootstrap_episodes=args.bootstrap_episodes,
+        checkpoint=args.checkpoint,
+        ui=not args.no_ui,
+        job_stale_s=args.job_stale_s,
+    )
+    config.services.extend(build_services(args, config))
+    app = create_app(config)
+    print(f"PGT Studio: http://{args.host}:{args.port}/  (data in {config.data_dir})", flush=True)
+    token = app.state.pgt.tokens.researcher
+    print(f"Researcher view: http://{args.host}:{args.port}/researcher?token={token}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=5)

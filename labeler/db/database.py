@@ -1,0 +1,118 @@
+"""One DuckDB connection, its lock, and the query helpers every repository uses.
+
+Why one owner: DuckDB lets exactly one process open a database file read-write (a second
+process cannot even read it). The app process holds this `Database`; workers, the benchmark
+and tests reach it over HTTP.
+
+Concurrency: one connection guarded by one re-entrant lock. Every helper takes the lock, and a
+repository holds `db.lock` around a check-then-insert (e.g. "has this person labelled this
+pair?") so it is atomic within the process; table constraints are the second line of defence.
+Queries take about a millisecond, so one lock is not the bottleneck of a labelling app.
+
+Durability: DuckDB writes a transaction to its write-ahead log and flushes it before COMMIT
+returns, so a row a repository returned is on disk; `close()` runs CHECKPOINT so a clean
+shutdown leaves a compact file with an empty WAL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+
+from labeler.errors import NotFound
+
+Params = Sequence[Any] | dict[str, Any] | None
+JSON_COLUMNS = frozenset({"events", "meta", "payload", "result", "config", "settings", "answer"})
+
+
+def plain(value: Any, column: str) -> Any:
+    """A DuckDB value as JSON-ready Python: timestamps as ISO text, JSON columns parsed, arrays as lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if column in JSON_COLUMNS and isinstance(value, str):
+        return json.loads(value)
+    if isinstance(value, tuple):  # FLOAT[n] arrays come back as tuples
+        return list(value)
+    return value
+
+
+class Database:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._restrict_permissions()
+        self.lock = threading.RLock()
+        self._closed = False
+
+    def _restrict_permissions(self) -> None:
+        """Labels and tokens are the study's data: readable by the app's user only."""
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            if p.exists():
+                os.chmod(p, 0o600)
+
+    # -- queries ------------------------------------------------------------------------------
+    def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Rows as dicts of plain values."""
+        with self.lock:
+            cur = self._con.execute(sql, params or [])
+            if cur.description is None:
+                return []
+            cols = [d[0] for d in cur.description]
+            return [{c: plain(v, c) for c, v in zip(cols, row, strict=True)} for row in cur.fetchall()]
+
+    def one(self, sql: str, params: Params = None) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        with self.lock:
+            row = self._con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def tuples(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Raw rows (for hot paths that build their own structures)."""
+        with self.lock:
+            return self._con.execute(sql, params or []).fetchall()
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        with self.lock:
+            self._con.execute(sql, params or [])
+
+    def by_id(self, table: str, key: Any, what: str) -> dict[str, Any]:
+        row = self.one(f"SELECT * FROM {table} WHERE id = ?", [key])
+        if row is None:
+            raise NotFound(f"no {what} with id {key!r}")
+        return row
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT under the lock; ROLLBACK when the block raises."""
+        with self.lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+                self._con.execute("COMMIT")
+            except BaseException:
+                try:
+                    self._con.execute("ROLLBACK")
+                except duckdb.Error:  # a failed COMMIT has ended the transaction already
+                    pass
+                raise
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Checkpoint (fold the WAL into the file) and close; safe to call twice."""
+        with self.lock:
+            if self._closed:
+                return
+            self._con.execute("CHECKPOINT")
+            self._con.close()
+            self._closed = True
+            self._restrict_permissions()

@@ -1,0 +1,1 @@
+"""What the app does, independent of HTTP: scheduling, rounds, preferences, quality, ingest, bootstrap."""

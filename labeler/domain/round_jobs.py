@@ -1,0 +1,93 @@
+"""What each round step asks a worker to do: the job payloads (specs) of collect, tune, roll out, evaluate.
+
+A payload carries everything the worker needs (the policy source, the task, latents as vectors,
+seeds, trajectory artifact names), so a worker on another machine never reads the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from labeler.db.store import Store
+from labeler.domain.latents import LatentLibrary
+from labeler.domain.preferences import as_tuning_labels, resolved_preferences
+from labeler.domain.round_config import RoundConfig, train_seeds
+from labeler.domain.tasks import task_spec
+from labeler.errors import Conflict
+from pgt_core.evaluate import eval_seeds
+from pgt_core.pairs import pairs_from_rewards
+
+STEP_JOBS = {"collecting": "rollout", "tuning": "tune", "rolling_out": "rollout", "evaluating": "evaluate"}
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    scale: int
+    fps: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"scale": self.scale, "fps": self.fps}
+
+
+class RoundJobs:
+    def __init__(self, store: Store, library: LatentLibrary, policy_source: str, video: VideoSettings) -> None:
+        self.store, self.library, self.policy_source, self.video = store, library, policy_source, video
+
+    def base_latent(self, rnd: Mapping[str, Any]) -> int:
+        """The latent the round started from (its own, else the task's active one)."""
+        base = rnd["latent_id"] or self.library.active_id(rnd["task_id"])
+        if base is None:
+            raise Conflict("the task has no latent to start from")
+        return base
+
+    def payload(self, rnd: Mapping[str, Any], step: str, cfg: RoundConfig) -> tuple[str, dict[str, Any]]:
+        """(job kind, payload) for running `step` of the round."""
+        task = self.store.tasks.get(rnd["task_id"])
+        build = {"collecting": self._collecting, "tuning": self._tuning, "rolling_out": self._rolling_out,
+                 "evaluating": self._evaluating}[step]
+        return STEP_JOBS[step], {"round_id": rnd["id"], "step": step, "policy": self.policy_source,
+                                 "task": task_spec(task), **build(task, rnd, cfg)}
+
+    def _rollout(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig, purpose: str,
+                 latent_id: int, round_number: int) -> dict[str, Any]:
+        return {"purpose": purpose, "latent_id": latent_id, "z": self.library.vector(latent_id),
+                "seeds": train_seeds(task["id"], round_number, cfg.round_size), "sample_seed": cfg.sample_seed,
+                "batch_size": cfg.batch_size, "id_prefix": f"t{task['id']}-r{rnd['number']}-L{latent_id}",
+                "video": self.video.as_dict()}
+
+    def _collecting(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
+        return self._rollout(task, rnd, cfg, "collect", self.base_latent(rnd), rnd["number"])
+
+    def _rolling_out(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
+        # The candidate's episodes are the next round's material, on the next round's worlds.
+        return self._rollout(task, rnd, cfg, "candidate", rnd["candidate_latent_id"], rnd["number"] + 1)
+
+    def _evaluating(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
+        prompt, base = self.library.prompt_latent_id(task["id"]), self.base_latent(rnd)
+        cand = rnd["candidate_latent_id"]
+        roles = [("prompt", prompt)] + ([("base", base)] if base != prompt else []) + [("candidate", cand)]
+        return {"latents": [{"id": lid, "role": role, "z": self.library.vector(lid)} for role, lid in roles],
+                "seeds": eval_seeds(cfg.eval_episodes), "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,
+                "review": {"episodes": cfg.review_videos, "roles": ["prompt", "candidate"],
+                           "id_prefix": f"t{task['id']}-r{rnd['number']}-e", "video": self.video.as_dict()}}
+
+    def _tuning(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
+        base = self.base_latent(rnd)
+        labels = self._preferences(task, rnd, cfg)
+        if not any(choice in ("left", "right") for _, _, choice in labels):
+            raise Conflict("no decisive resolved preferences yet; label or adjudicate some pairs first")
+        ids = sorted({x for a, b, _ in labels for x in (a, b)})
+        return {"latent_id": base, "z0": self.library.vector(base), "labels": labels,
+                "trajectories": {t: self.store.trajectories.get(t)["artifact"] for t in ids},
+                "hyper": {"loss": cfg.loss, "beta": cfg.beta, "lr": cfg.lr, "epochs": cfg.epochs,
+                          "val_fraction": cfg.val_fraction, "batch_pairs": cfg.batch_pairs, "seed": cfg.tune_seed}}
+
+    def _preferences(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> list[list[str]]:
+        """[left, right, choice] per pair: the task's resolved labels so far, or reward order over this round."""
+        if cfg.preferences == "reward":
+            ids = sorted({t for p in self.store.pairs.list(task["id"]) if p["round_id"] == rnd["id"]
+                          for t in (p["traj_a"], p["traj_b"])})
+            rewards = [self.store.trajectories.get(t)["reward"] for t in ids]
+            pairs = pairs_from_rewards(rewards, max_pairs=cfg.round_size * cfg.pairs_per_traj, rng=cfg.tune_seed)
+            return [[ids[p.i], ids[p.j], "left"] for p in pairs]
+        return as_tuning_labels(resolved_preferences(self.store, task["id"]))

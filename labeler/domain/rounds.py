@@ -1,0 +1,192 @@
+"""Rounds of preference goal tuning, per task: one state machine over jobs.
+
+    collecting   a rollout job plays `round_size` episodes under the round's base latent
+    labelling    people label pairs of them (the annotator view); the researcher starts tuning
+    tuning       a tune job runs DPO on *all* the task's resolved preferences so far, from the base latent
+    rolling_out  a rollout job plays `round_size` fresh episodes under the tuned (candidate)
+                 latent: the next round's material if the candidate is promoted
+    evaluating   an evaluate job plays z0, the base and the candidate on the same fixed seeds
+    review       the researcher compares before/after videos and success rates, then
+    promoted | rejected   (failed: a job failed for good; retry or reject it)
+
+Why a state machine advanced by `reconcile()`: a job's result is stored with the job (the
+worker's `complete`) and applied to the round afterwards, idempotently. Whatever dies in
+between -- the worker (the job is retried), the app (the result waits in the jobs table) -- the
+next reconcile picks up exactly where things stopped, and nothing is applied twice
+(trajectories are keyed by id, a tuned latent by the job that made it). A failed job changes
+nothing but the round's status: the task's active latent stays.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Mapping
+
+from labeler.db.store import Store
+from labeler.domain.ingest import register_artifact
+from labeler.domain.latents import LatentLibrary
+from labeler.domain.round_config import RoundConfig
+from labeler.domain.round_jobs import STEP_JOBS, RoundJobs
+from labeler.domain.scheduling import build_label_pairs
+from labeler.errors import Conflict, NotFound, StoreError
+from labeler.files.artifacts import Artifacts
+
+TERMINAL = ("promoted", "rejected", "failed")
+PURPOSE = {"collecting": "collect", "rolling_out": "candidate", "evaluating": "review"}
+
+
+class Rounds:
+    """The researcher's operations on rounds and the reconciler; one per app."""
+
+    def __init__(self, store: Store, artifacts: Artifacts, library: LatentLibrary, jobs: RoundJobs) -> None:
+        self.store, self.artifacts, self.library, self.jobs = store, artifacts, library, jobs
+        self.lock: threading.RLock = library.lock
+
+    # -- the researcher's operations ----------------------------------------------------------
+    def start_round(self, task_id: int, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        cfg = RoundConfig.from_dict(settings)
+        with self.lock:
+            task = self.store.tasks.get(task_id)
+            rounds = self.store.rounds.list(task_id)
+            if rounds and rounds[-1]["status"] not in TERMINAL:
+                raise Conflict(f"round {rounds[-1]['number']} of {task['name']} is {rounds[-1]['status']}; "
+                               "finish or reject it before starting another")
+            base = self.library.active_id(task_id)
+            if base is None:
+                raise Conflict(f"task {task['name']} has no latent; create it from a prompt clip")
+            reuse = self._candidate_episodes(rounds[-1], base) if rounds else []
+            rnd = self.store.rounds.create(task_id, base, "labelling" if reuse else "collecting", cfg.to_dict())
+            if reuse:
+                self._make_pairs(rnd, reuse, cfg)
+            else:
+                self._start_step(rnd, "collecting", cfg)
+        return self.store.rounds.get(rnd["id"])
+
+    def start_tuning(self, round_id: int, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        with self.lock:
+            rnd = self.store.rounds.get(round_id)
+            if rnd["status"] != "labelling":
+                raise Conflict(f"round {rnd['number']} is {rnd['status']}; tuning starts from labelling")
+            cfg = RoundConfig.from_dict(settings, RoundConfig.from_dict(rnd["config"]))
+            self._start_step(rnd, "tuning", cfg)
+        return self.store.rounds.get(round_id)
+
+    def retry(self, round_id: int, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run a failed round's failed step again (fresh job; settings may change, e.g. a smaller lr)."""
+        with self.lock:
+            rnd = self.store.rounds.get(round_id)
+            if rnd["status"] != "failed":
+                raise Conflict(f"round {rnd['number']} is {rnd['status']}; only failed rounds are retried")
+            step = (rnd["result"] or {}).get("failed_step")
+            if step not in STEP_JOBS:
+                raise Conflict("this round cannot be retried; start a new one")
+            cfg = RoundConfig.from_dict(settings, RoundConfig.from_dict(rnd["config"]))
+            self._start_step(rnd, step, cfg)
+        return self.store.rounds.get(round_id)
+
+    def promote(self, round_id: int) -> dict[str, Any]:
+        with self.lock:
+            rnd = self.store.rounds.get(round_id)
+            if rnd["status"] != "review":
+                raise Conflict(f"round {rnd['number']} is {rnd['status']}; only a round in review can be promoted")
+            self.library.promote(rnd["candidate_latent_id"], round_id)
+            return self.store.rounds.update(round_id, status="promoted")
+
+    def reject(self, round_id: int) -> dict[str, Any]:
+        """Close a round without promoting its latent (the task keeps its active latent)."""
+        with self.lock:
+            rnd = self.store.rounds.get(round_id)
+            if rnd["status"] not in ("labelling", "review", "failed"):
+                raise Conflict(f"round {rnd['number']} is {rnd['status']}; wait for its job to finish")
+            return self.store.rounds.update(round_id, status="rejected")
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _start_step(self, rnd: Mapping[str, Any], step: str, cfg: RoundConfig) -> dict[str, Any]:
+        kind, payload = self.jobs.payload(rnd, step, cfg)
+        job = self.store.jobs.enqueue(kind, rnd["task_id"], payload, max_attempts=cfg.max_attempts)
+        self.store.rounds.update(rnd["id"], status=step, config=cfg.to_dict(), job_id=job["id"], error=None)
+        return job
+
+    def _candidate_episodes(self, prev: Mapping[str, Any], base: int) -> list[str]:
+        """The previous round's candidate rollouts, when that candidate was promoted and is the base now."""
+        if prev["status"] != "promoted" or prev["candidate_latent_id"] != base:
+            return []
+        return [t["id"] for t in self.store.trajectories.list(prev["task_id"], prev["id"])
+                if t["latent_id"] == base and (t["meta"] or {}).get("purpose") == "candidate"]
+
+    def _make_pairs(self, rnd: Mapping[str, Any], traj_ids: list[str], cfg: RoundConfig) -> int:
+        pairs = build_label_pairs(traj_ids, cfg.pairs_per_traj, seed=rnd["id"])
+        return len(self.store.pairs.add(rnd["task_id"], pairs, rnd["id"], source="round"))
+
+    # -- applying job results -----------------------------------------------------------------
+    def reconcile(self) -> int:
+        """Advance every round whose job finished (or fail it); idempotent, safe to call any time."""
+        moved = 0
+        with self.lock:
+            for rnd in self.store.rounds.list(statuses=STEP_JOBS):
+                try:
+                    job = self.store.jobs.get(rnd["job_id"]) if rnd["job_id"] else None
+                except NotFound:
+                    job = None
+                if job is None:
+                    self._fail(rnd, "its job is missing")
+                elif job["status"] == "done":
+                    try:
+                        self._apply(rnd, job)
+                    except (StoreError, OSError, KeyError, ValueError) as exc:
+                        self._fail(rnd, f"applying the result of {job['kind']} job {job['id']} failed: {exc}")
+                elif job["status"] == "failed":
+                    self._fail(rnd, f"{job['kind']} job {job['id']} failed after {job['attempts']} attempt(s): "
+                                    f"{job['error']}")
+                else:
+                    continue
+                moved += 1
+        return moved
+
+    def _fail(self, rnd: Mapping[str, Any], error: str) -> None:
+        result = {**(rnd["result"] or {}), "failed_step": rnd["status"]}
+        self.store.rounds.update(rnd["id"], status="failed", error=error, result=result)
+
+    def _apply(self, rnd: Mapping[str, Any], job: Mapping[str, Any]) -> None:
+        step, res, payload = rnd["status"], job["result"] or {}, job["payload"]
+        cfg = RoundConfig.from_dict(rnd["config"])
+        result = dict(rnd["result"] or {})
+        if step == "collecting":
+            ids = self._register(rnd, res["trajectories"], payload["latent_id"], job, step)
+            self._make_pairs(rnd, ids, cfg)
+            result["collect"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
+            self.store.rounds.update(rnd["id"], status="labelling", result=result)
+        elif step == "tuning":
+            cand = self._tuned_latent(rnd, job)
+            result["tune"] = {k: v for k, v in res.items() if k != "z"}
+            self._start_step(self.store.rounds.update(rnd["id"], candidate_latent_id=cand, result=result),
+                             "rolling_out", cfg)
+        elif step == "rolling_out":
+            ids = self._register(rnd, res["trajectories"], payload["latent_id"], job, step)
+            result["rollout"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
+            self._start_step(self.store.rounds.update(rnd["id"], result=result), "evaluating", cfg)
+        elif step == "evaluating":
+            for video in res.get("review", []):
+                self._register(rnd, [video], video["latent_id"], job, step)
+            result["eval"] = res
+            self.store.rounds.update(rnd["id"], status="review", result=result)
+
+    def _register(self, rnd: Mapping[str, Any], episodes: list[dict[str, Any]], latent_id: int,
+                  job: Mapping[str, Any], step: str) -> list[str]:
+        task = self.store.tasks.get(rnd["task_id"])
+        ids = []
+        for ep in episodes:
+            if self.store.trajectories.find(ep["id"]) is None:
+                register_artifact(self.store, self.artifacts, ep["id"], task, rnd["id"], latent_id,
+                                  meta={"purpose": PURPOSE[step], "job_id": job["id"]})
+            ids.append(ep["id"])
+        return ids
+
+    def _tuned_latent(self, rnd: Mapping[str, Any], job: Mapping[str, Any]) -> int:
+        for latent in self.store.latents.list(rnd["task_id"]):
+            if (latent["meta"] or {}).get("job_id") == job["id"]:
+                return latent["id"]  # applied before (e.g. the app stopped right after)
+        res = job["result"]
+        meta = {"round_id": rnd["id"], "round": rnd["number"], "job_id": job["id"], "best_epoch": res.get("best_epoch"),
+                "best_val_loss": res.get("best_val_loss"), "loss": res.get("loss"), "device": res.get("device")}
+        return self.store.latents.add(rnd["task_id"], res["z"], "tuned", parent_id=job["payload"]["latent_id"],
+                                      meta=meta)["id"]

@@ -1,0 +1,82 @@
+"""Which pair an annotator sees next, and which pairs are built for labeling in the first place.
+
+Rules (pure functions over `PairStat`s from `store.pairs.stats`, plus leases, labeler.domain.leases):
+- never offer a pair the annotator already labelled or skipped;
+- each pair goes to at most k annotators: labels so far plus leases held by *other*
+  people (pairs on someone's screen right now) must stay below k, so 50 people starting at
+  once spread over different pairs instead of all labelling pair 1;
+- among eligible pairs: newest round first (the current tuning round needs its labels),
+  then the least-labelled, then the oldest pair.
+Leases expire (people close tabs), so an abandoned pair returns to the pool.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from labeler.db.label_index import PairStat
+
+
+def eligible(stats: Sequence[PairStat], k: int, exclude: Iterable[int] = (),
+             leased_by_others: Mapping[int, int] | None = None) -> list[PairStat]:
+    excluded = set(exclude)
+    leased = leased_by_others or {}
+    return [s for s in stats
+            if not s.seen and s.pair_id not in excluded and s.n_labels + leased.get(s.pair_id, 0) < k]
+
+
+def choose_next(stats: Sequence[PairStat], k: int, exclude: Iterable[int] = (),
+                leased_by_others: Mapping[int, int] | None = None) -> PairStat | None:
+    leased = leased_by_others or {}
+    pool = eligible(stats, k, exclude, leased)
+    if not pool:
+        return None
+    return min(pool, key=lambda s: (-(s.round_id or 0), s.n_labels + leased.get(s.pair_id, 0), s.pair_id))
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # pairs this annotator labelled or skipped
+    total: int  # done + pairs still open to this annotator
+    pairs: int  # pairs in the task
+    complete: int  # pairs that have k labels
+    k: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"done": self.done, "total": self.total, "pairs": self.pairs, "complete": self.complete, "k": self.k}
+
+
+def progress(stats: Sequence[PairStat], k: int) -> Progress:
+    done = sum(1 for s in stats if s.seen)
+    open_ = sum(1 for s in stats if not s.seen and s.n_labels < k)
+    return Progress(done=done, total=done + open_, pairs=len(stats),
+                    complete=sum(1 for s in stats if s.n_labels >= k), k=k)
+
+
+def build_label_pairs(traj_ids: Sequence[str], per_traj: int = 4, seed: int = 0) -> list[tuple[str, str]]:
+    """About `per_traj` comparisons per trajectory, no pair twice.
+
+    Random matchings rather than all n(n-1)/2 pairs: labeling cost grows linearly with the
+    batch, and every trajectory still appears in several comparisons (which is what a
+    Bradley-Terry style consistency check or DPO needs).
+    """
+    ids = sorted(set(traj_ids))
+    n = len(ids)
+    if n < 2:
+        return []
+    rng = random.Random(seed)
+    wanted = min(n * per_traj // 2, n * (n - 1) // 2)
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[str, str]] = []
+    for _ in range(10 * per_traj + 10):
+        order = ids[:]
+        rng.shuffle(order)
+        for a, b in zip(order[0::2], order[1::2], strict=False):  # an odd one out waits
+            key = (min(a, b), max(a, b))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+                if len(out) >= wanted:
+                    return out
+    return out

@@ -1,0 +1,93 @@
+"""Jobs: queueing and reading [researcher|worker], and the worker protocol [worker].
+
+  POST /api/jobs/claim {"worker", "kinds"?, "info"?} -> {"job": Job|null}
+  POST /api/jobs/{id}/heartbeat {"worker", "progress"?, "message"?, "logs"?}  (409: no longer yours -- abandon it)
+  PUT  /api/jobs/{id}/artifacts/{name}?worker=W   body: the file
+  POST /api/jobs/{id}/complete {"worker", "result"}   (a repeat after a lost answer is fine)
+  POST /api/jobs/{id}/fail {"worker", "error", "retry"?, "logs"?}
+
+Leases: a job whose worker sent no heartbeat for `job_stale_s` goes back to the queue on the next
+claim; the dead worker's late heartbeat, upload or completion then gets 409 because the job is no
+longer running under its name (each worker process has a unique name), so a result is only ever
+taken once. After every completion or failure the rounds are reconciled, which applies the result.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from labeler.errors import Conflict
+from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, WORKERS
+from labeler.http.deps import State
+from labeler.http.routers.artifacts import store_upload
+from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.jobs import Claimed, ClaimIn, CompleteIn, FailIn, HeartbeatIn, Job, JobIn
+from labeler.http.schemas.trajectories import ArtifactStored
+from labeler.identifiers import check_name
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=ERRORS)
+
+
+@router.post("", status_code=201, response_model=Job, dependencies=RESEARCHERS)
+def enqueue_job(body: JobIn, st: State) -> dict:
+    return st.store.jobs.enqueue(body.kind, body.task_id, body.payload, body.max_attempts)
+
+
+@router.get("", response_model=list[Job], dependencies=TOKEN_HOLDERS)
+def list_jobs(st: State, status: str | None = None, kind: str | None = None, task_id: int | None = None) -> list[dict]:
+    return st.store.jobs.list(status, kind, task_id)
+
+
+@router.post("/claim", response_model=Claimed, dependencies=WORKERS)
+def claim(body: ClaimIn, st: State) -> dict:
+    name = check_name(body.worker, "worker name")
+    job = st.store.jobs.claim(name, body.kinds, st.config.job_stale_s)
+    st.rounds.reconcile()  # the claim may have failed stale jobs for good
+    st.workers.saw(name, job["id"] if job else None, body.info)
+    return {"job": job}
+
+
+@router.get("/{job_id}", response_model=Job, dependencies=TOKEN_HOLDERS)
+def get_job(job_id: int, st: State) -> dict:
+    return st.store.jobs.get(job_id)
+
+
+@router.post("/{job_id}/heartbeat", response_model=Job, dependencies=WORKERS)
+@router.post("/{job_id}/progress", response_model=Job, dependencies=WORKERS, include_in_schema=False)
+def heartbeat(job_id: int, body: HeartbeatIn, st: State) -> dict:
+    job = st.store.jobs.heartbeat(job_id, body.worker, body.progress, body.message)
+    if body.logs:
+        st.store.jobs.add_logs(job_id, job["attempts"], body.worker, body.logs)
+    st.workers.saw(body.worker, job_id)
+    return job
+
+
+@router.put("/{job_id}/artifacts/{name}", response_model=ArtifactStored, dependencies=WORKERS)
+async def upload(job_id: int, name: str, worker: str, request: Request, st: State) -> dict:
+    job = st.store.jobs.get(job_id)
+    if job["status"] != "running" or job["worker"] != worker:
+        raise Conflict(f"job {job_id} is not running under worker {worker!r}; abandon it")
+    return await store_upload(st, name, request)
+
+
+@router.post("/{job_id}/complete", response_model=Job, dependencies=WORKERS)
+def complete(job_id: int, body: CompleteIn, st: State) -> dict:
+    job = st.store.jobs.get(job_id)
+    if job["status"] == "done" and job["worker"] == body.worker:
+        return job  # a repeat after a lost answer: already taken, nothing to do
+    job = st.store.jobs.complete(job_id, body.worker, body.result)
+    st.workers.saw(body.worker)
+    st.rounds.reconcile()
+    return job
+
+
+@router.post("/{job_id}/fail", response_model=Job, dependencies=WORKERS)
+def fail(job_id: int, body: FailIn, st: State) -> dict:
+    job = st.store.jobs.get(job_id)
+    if body.logs and job["status"] == "running" and job["worker"] == body.worker:
+        st.store.jobs.add_logs(job_id, job["attempts"], body.worker, body.logs)
+    job = st.store.jobs.fail(job_id, body.worker, body.error, body.retry)
+    st.store.jobs.add_logs(job_id, job["attempts"], body.worker,
+                           [f"FAILED ({'will retry' if job['status'] == 'queued' else 'final'}): {body.error}"])
+    st.workers.saw(body.worker)
+    st.rounds.reconcile()
+    return job

@@ -1,0 +1,46 @@
+"""Pairs: the annotator's next pair [open]; listing [researcher|worker]; adding [researcher]."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from labeler.errors import Invalid
+from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS
+from labeler.http.deps import State
+from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.pairs import NextPair, Pair, PairsIn, PairWithCount
+
+router = APIRouter(prefix="/api/pairs", tags=["pairs"], responses=ERRORS)
+MAX_EXCLUDE = 100
+
+
+def _ids(text: str) -> set[int]:
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) > MAX_EXCLUDE:
+        raise Invalid(f"exclude lists at most {MAX_EXCLUDE} pair ids")
+    try:
+        return {int(p) for p in parts}
+    except ValueError:
+        raise Invalid(f"exclude must be comma-separated pair ids, got {text!r}") from None
+
+
+@router.get("/next", response_model=NextPair)
+def next_pair(st: State, task_id: int, annotator: str, exclude: str = "") -> dict:
+    """Reserves the pair for `annotator` (a lease) so others are not sent it beyond k; `exclude` lists pairs
+    the client already holds (current, prefetched, unsent labels)."""
+    return {**st.annotating.next_pair(task_id, annotator, _ids(exclude)), "fps": st.config.video_fps}
+
+
+@router.get("", response_model=list[PairWithCount], dependencies=TOKEN_HOLDERS)
+def list_pairs(st: State, task_id: int) -> list[dict]:
+    return st.store.pairs.list(task_id)
+
+
+@router.get("/{pair_id}", response_model=Pair, dependencies=TOKEN_HOLDERS)
+def get_pair(pair_id: int, st: State) -> dict:
+    return st.store.pairs.get(pair_id)
+
+
+@router.post("", status_code=201, response_model=list[Pair], dependencies=RESEARCHERS)
+def add_pairs(body: PairsIn, st: State) -> list[dict]:
+    """Only the pairs that were new."""
+    return st.store.pairs.add(body.task_id, body.pairs, body.round_id, body.source)

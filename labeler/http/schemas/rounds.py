@@ -1,0 +1,146 @@
+"""Rounds as stored and as the researcher sees them, and the latent library."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from labeler.http.schemas.common import Model
+from labeler.http.schemas.jobs import JobSummary
+from labeler.http.schemas.latents import Latent
+from labeler.http.schemas.tasks import Task, TaskWithCounts
+from labeler.http.schemas.trajectories import EpisodeView
+
+
+class Round(Model):
+    id: int
+    task_id: int
+    latent_id: int | None
+    number: int
+    status: str
+    config: dict[str, Any] | None
+    job_id: int | None
+    candidate_latent_id: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: str
+    updated_at: str | None
+
+
+class RoundView(Model):
+    id: int
+    task_id: int
+    number: int
+    status: str
+    config: dict[str, Any]
+    base_latent_id: int | None
+    candidate_latent_id: int | None
+    error: str | None
+    job: JobSummary | None
+    result: dict[str, Any]
+    created_at: str
+    updated_at: str | None
+    pairs: int
+    labels: int
+    decisive: int
+
+
+class ConfigIn(BaseModel):
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResearcherTaskIn(BaseModel):
+    name: str
+    achievement: str
+    max_steps: int = Field(gt=0, le=100_000)
+    description: str = ""
+    prompt: dict[str, Any] | None = None
+
+
+class LibraryLatent(Latent):
+    norm: float
+    active: bool
+    success_rate: float | None
+    round: int | None
+
+
+class Promotion(Model):
+    id: int
+    task_id: int
+    latent_id: int
+    action: str
+    round_id: int | None
+    created_at: str
+
+
+class TaskPage(Model):
+    task: Task
+    active_latent_id: int | None
+    rounds: list[RoundView]
+    jobs: list[JobSummary]
+    latents: list[LibraryLatent]
+    promotions: list[Promotion]
+
+
+class OverviewTask(TaskWithCounts):
+    active_latent_id: int | None
+    round: int | None
+    status: str | None
+
+
+class Overview(Model):
+    tasks: list[OverviewTask]
+    workers: list[dict[str, Any]]
+    achievements: list[str]
+    prompts: list[str]
+    presets: dict[str, int]
+    defaults: dict[str, Any]
+    policy: str
+
+
+class ReviewRow(Model):
+    seed: int
+    before: EpisodeView | None
+    after: EpisodeView | None
+
+
+class Rate(Model):
+    latent_id: int
+    role: str
+    success_rate: float
+    mean_reward: float
+
+
+class Review(Model):
+    round: RoundView
+    seeds: list[int]
+    rates: list[Rate]
+    rows: list[ReviewRow]
+
+
+class ActiveLatent(Model):
+    task_id: int
+    active_latent_id: int | None
+    rolled_back: int | None = None
+
+
+class Comparison(Model):
+    latents: list[dict[str, Any]]
+    norm: list[float]
+    cosine: list[list[float]]
+    l2: list[list[float]]
+
+
+class Plots(Model):
+    """SVG strings."""
+
+    success: str
+    loss: str
+    margin: str
+    accuracy: str
+    epochs: str
+
+
+class WorkerCommand(Model):
+    command: str
+    note: str

@@ -1,0 +1,3 @@
+from labeler.worker.main import main
+
+raise SystemExit(main())

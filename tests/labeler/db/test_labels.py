@@ -1,0 +1,160 @@
+"""Labels: the order shown and the preference recorded, idempotent submissions, conflicts, durability, group commit."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from labeler.db.labels import LabelRepo
+from labeler.db.store import Store
+from labeler.errors import Conflict, Invalid, NotFound
+from tests.labeler.db.helpers import add_trajs, label
+
+
+def test_label_records_order_shown_and_preference(store, pair):
+    row, created = label(store, pair, choice="left", swap=True)
+    assert created
+    assert (row["left_traj"], row["right_traj"]) == (pair["traj_b"], pair["traj_a"])
+    assert row["preferred"] == pair["traj_b"]  # left as shown, which was traj_b
+    assert row["time_spent_ms"] == 1200 and row["created_at"]
+    tie, _ = label(store, pair, sub="sub-00002", who="other", choice="tie")
+    assert tie["preferred"] is None
+    listed = store.labels.list(task_id=pair["task_id"])
+    assert [(r["annotator"], r["traj_a"], r["traj_b"]) for r in listed] == [
+        ("ann", pair["traj_a"], pair["traj_b"]), ("other", pair["traj_a"], pair["traj_b"])]
+    assert [r["annotator"] for r in store.labels.list(after_id=listed[0]["id"])] == ["other"]
+    assert store.labels.count(annotator="other") == 1
+
+
+def test_label_is_idempotent_on_submission_id(store, pair):
+    first, created = label(store, pair)
+    again, created_again = label(store, pair)
+    assert created and not created_again and again["id"] == first["id"]
+    assert store.labels.count() == 1
+
+
+def test_label_conflicts_and_bad_input(store, pair):
+    label(store, pair)
+    with pytest.raises(Conflict, match="already labelled"):
+        label(store, pair, sub="sub-00002")  # same person, same pair, new submission
+    with pytest.raises(Conflict, match="different label"):
+        label(store, pair, choice="right")  # reused submission id, other content
+    with pytest.raises(NotFound):
+        store.labels.add(submission_id="sub-00003", pair_id=999, annotator="x", choice="left",
+                         left_traj="a", right_traj="b")
+    with pytest.raises(Invalid, match="choice"):
+        label(store, pair, sub="sub-00004", who="y", choice="maybe")
+    with pytest.raises(Invalid, match="two trajectories"):
+        store.labels.add(submission_id="sub-00005", pair_id=pair["id"], annotator="y", choice="left",
+                         left_traj="a", right_traj="c")
+    with pytest.raises(Invalid):
+        label(store, pair, sub="short", who="y")
+    with pytest.raises(Invalid):
+        label(store, pair, sub="sub-00006", who="  ")
+    assert store.labels.count() == 1
+
+
+def test_concurrent_retries_write_each_label_once(store, pair):
+    """16 threads x the same 2 submissions: exactly one row per (pair, annotator)."""
+    results = []
+
+    def submit(i):
+        who = f"ann{i % 2}"
+        try:
+            results.append(label(store, pair, sub=f"sub-{who}-xyz", who=who)[1])
+        except Exception as exc:  # noqa: BLE001
+            results.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(16)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert results.count(True) == 2 and results.count(False) == 14
+    assert store.labels.count() == 2
+
+
+def test_a_failing_label_costs_only_itself_in_a_shared_commit(store, pair, monkeypatch):
+    """Labels submitted together share one transaction; a refused one and one that fails unexpectedly
+    (an injected disk error) are answered with their own error while every other label is stored."""
+    real = LabelRepo._insert
+
+    def flaky(self, req):
+        if req.annotator == "cyd":
+            raise RuntimeError("disk hiccup")
+        return real(self, req)
+
+    monkeypatch.setattr(LabelRepo, "_insert", flaky)
+    outcomes: dict[str, object] = {}
+    barrier = threading.Barrier(6)
+
+    def submit(who: str, sub: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[f"{who}/{sub}"] = label(store, pair, sub=sub, who=who)[1]
+        except Exception as exc:  # noqa: BLE001
+            outcomes[f"{who}/{sub}"] = type(exc).__name__
+
+    jobs = [("ann", "sub-a-0001"), ("ann", "sub-b-0001"), ("bob", "sub-c-0001"), ("cyd", "sub-d-0001"),
+            ("dan", "sub-e-0001"), ("eve", "sub-f-0001")]
+    threads = [threading.Thread(target=submit, args=j) for j in jobs]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert outcomes["cyd/sub-d-0001"] == "RuntimeError"
+    ann = sorted(str(outcomes[k]) for k in ("ann/sub-a-0001", "ann/sub-b-0001"))
+    assert ann == ["Conflict", "True"]  # one of the two labels of ann for the same pair is refused
+    assert all(outcomes[k] is True for k in ("bob/sub-c-0001", "dan/sub-e-0001", "eve/sub-f-0001"))
+    assert sorted(r["annotator"] for r in store.labels.list()) == ["ann", "bob", "dan", "eve"]
+    assert [(s.n_labels, s.seen) for s in store.pairs.stats(pair["task_id"], "cyd")][0] == (4, False)
+
+
+def test_acknowledged_label_survives_a_crash(tmp_path):
+    """A process that is killed right after `labels.add` returns (no close, no checkpoint) loses nothing."""
+    path = tmp_path / "crash.duckdb"
+    code = textwrap.dedent(f"""
+        import os
+        from labeler.db.store import Store
+        s = Store({str(path)!r})
+        t = s.tasks.create("t", "collect_wood", 10)
+        for tid in ("a", "b"):
+            s.trajectories.add(tid, t["id"], seed=0, length=1, reward=0, success=False, events=[],
+                               artifact="x.npz")
+        p = s.pairs.add(t["id"], [("a", "b")])[0]
+        s.labels.add(submission_id="crash-0001", pair_id=p["id"], annotator="x", choice="right",
+                     left_traj="a", right_traj="b")
+        os._exit(0)  # like SIGKILL: no cleanup
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with Store(path) as s:
+        rows = s.labels.list()
+        assert [(r["submission_id"], r["choice"], r["preferred"]) for r in rows] == [("crash-0001", "right", "b")]
+
+
+def test_close_checkpoints(tmp_path):
+    path = tmp_path / "c.duckdb"
+    s = Store(path)
+    s.tasks.create("t", "collect_wood", 10)
+    s.close()
+    s.close()  # idempotent
+    assert not path.with_name(path.name + ".wal").exists()
+
+
+def test_pair_stats_index_stays_in_step_with_the_database(tmp_path):
+    """The in-memory scheduling index equals a fresh aggregate over the tables, before and after writes."""
+    path = tmp_path / "i.duckdb"
+    with Store(path) as s:
+        task = s.tasks.create("t", "collect_wood", 10)
+        add_trajs(s, task["id"], ["a", "b", "c", "d"])
+        p1, p2 = s.pairs.add(task["id"], [("a", "b"), ("c", "d")])
+        label(s, p1, sub="sub-1-ann", who="ann", choice="skip")
+        assert [(x.pair_id, x.n_labels, x.seen) for x in s.pairs.stats(task["id"], "ann")] == [
+            (p1["id"], 0, True), (p2["id"], 0, False)]
+        label(s, p1, sub="sub-1-bob", who="bob")  # after the index is loaded
+        p3 = s.pairs.add(task["id"], [("a", "d")])[0]
+        label(s, p3, sub="sub-3-ann", who="ann", choice="tie")
+        live = {who: s.pairs.stats(task["id"], who) for who in ("ann", "bob", "cyd")}
+    with Store(path) as fresh:  # rebuilt from the file alone
+        for who, stats in live.items():
+            assert fresh.pairs.stats(task["id"], who) == stats
+    assert [(x.n_labels, x.seen) for x in live["ann"]] == [(1, True), (0, False), (1, True)]

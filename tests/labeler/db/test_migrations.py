@@ -1,0 +1,92 @@
+"""Migrations: applied once, in order, each atomically; a database made by the previous schema upgrades in place."""
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from labeler.db.database import Database
+from labeler.db.migrations import MIGRATIONS, Migration, migrate, schema_version
+from labeler.db.store import Store
+
+
+def test_migrations_apply_once_in_order(tmp_path):
+    path = tmp_path / "m.duckdb"
+    with Store(path) as s:
+        assert s.schema_version() == MIGRATIONS[-1].version
+    extra = Migration(MIGRATIONS[-1].version + 1, "add a column", ("ALTER TABLE tasks ADD COLUMN color TEXT",))
+    with Store(path, migrations=(*MIGRATIONS, extra)) as s:
+        assert s.schema_version() == extra.version
+        assert migrate(s.db, (*MIGRATIONS, extra)) == []  # nothing left to apply
+        assert "color" in s.tasks.create("t1", "collect_wood", 10)
+
+
+def test_failed_migration_rolls_back(tmp_path):
+    path = tmp_path / "m.duckdb"
+    bad = Migration(MIGRATIONS[-1].version + 1, "broken", ("CREATE TABLE half (x INT)", "THIS IS NOT SQL"))
+    with pytest.raises(Exception):
+        Store(path, migrations=(*MIGRATIONS, bad))
+    with Store(path) as s:
+        assert s.schema_version() == MIGRATIONS[-1].version
+        assert s.db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'") == 0
+
+
+def test_versions_must_increase(tmp_path):
+    db = Database(tmp_path / "v.duckdb")
+    with pytest.raises(ValueError, match="increasing"):
+        migrate(db, (MIGRATIONS[1], MIGRATIONS[0]))
+    db.close()
+
+
+def _previous_schema_file(path):
+    """A file as the previous version of the app left it: migrations 1-2 only, round state in `round_state`,
+    a bootstrap round still at the insert-time status 'open', quality tables created on first use."""
+    db = Database(path)
+    migrate(db, MIGRATIONS[:2])
+    quality_ddl = next(m for m in MIGRATIONS if m.version == 3).statements  # what first use created, verbatim
+    for stmt in quality_ddl:
+        db.execute(stmt)
+    db.execute("INSERT INTO tasks (name, achievement, max_steps) VALUES ('collect_wood', 'collect_wood', 15)")
+    db.execute("INSERT INTO latents (task_id, vector, source) VALUES (1, ?, 'prompt')", [[0.5] * 512])
+    db.execute("INSERT INTO rounds (task_id, latent_id, number) VALUES (1, 1, 1), (1, 1, 2)")  # status 'open'
+    for i, tid in enumerate("abcd"):
+        db.execute("""INSERT INTO trajectories (id, task_id, round_id, latent_id, seed, length, reward, success,
+                        events, artifact) VALUES (?, 1, 1, 1, ?, 10, 0, false, '[]', ?)""", [tid, i, f"{tid}.npz"])
+    db.execute("INSERT INTO pairs (task_id, round_id, traj_a, traj_b) VALUES (1, 1, 'a', 'b'), (1, 1, 'c', 'd')")
+    db.execute("""INSERT INTO labels (submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred)
+                  VALUES ('sub-000001', 1, 'ann', 'left', 'a', 'b', 'a')""")
+    db.execute("INSERT INTO jobs (kind, task_id, status) VALUES ('tune', 1, 'done')")
+    db.execute("""INSERT INTO round_state (round_id, status, config, job_id, candidate_latent_id, result)
+                  VALUES (2, 'review', ?, 1, 1, ?)""", [json.dumps({"epochs": 3}), json.dumps({"eval": {"rates": []}})])
+    db.execute("INSERT INTO latent_promotions (task_id, latent_id, action, round_id) VALUES (1, 1, 'promote', 2)")
+    db.execute("INSERT INTO quality_checks (pair_id, task_id, kind, expected) VALUES (1, 1, 'gold', 'a')")
+    db.execute("""INSERT INTO adjudications (pair_id, task_id, round_id, decision, preferred, researcher)
+                  VALUES (2, 1, 1, 'b', 'd', 'res')""")
+    assert schema_version(db) == 2
+    db.close()
+
+
+def test_a_database_of_the_previous_schema_upgrades_in_place(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _previous_schema_file(path)
+    with Store(path) as s:
+        assert s.schema_version() == MIGRATIONS[-1].version
+        rounds = s.rounds.list(1)
+        assert [(r["number"], r["status"]) for r in rounds] == [(1, "labelling"), (2, "review")]
+        assert rounds[1]["config"] == {"epochs": 3} and rounds[1]["job_id"] == 1
+        assert rounds[1]["candidate_latent_id"] == 1 and rounds[1]["result"] == {"eval": {"rates": []}}
+        assert all(r["updated_at"] for r in rounds)
+        assert s.db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'round_state'") == 0
+        # nothing else was lost, and the upgraded file takes new writes
+        assert s.labels.count() == 1 and s.quality.gold(1) == {1: "a"} and s.quality.decisions(1) == {2: "b"}
+        assert s.latents.promotions(1)[0]["round_id"] == 2
+        assert s.rounds.update(1, status="tuning")["status"] == "tuning"
+        assert s.rounds.create(1)["number"] == 3
+
+
+def test_the_database_file_is_private(tmp_path):
+    path = tmp_path / "p.duckdb"
+    with Store(path) as s:
+        s.tasks.create("t", "collect_wood", 10)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
