@@ -61,7 +61,8 @@ class Researcher:
     def round(self, task_id: int, round_id: int) -> dict[str, Any]:
         return next(r for r in self.task(task_id)["rounds"] if r["id"] == round_id)
 
-    def wait_round(self, task_id: int, round_id: int, statuses: tuple[str, ...], timeout: float = 240) -> dict[str, Any]:
+    def wait_round(self, task_id: int, round_id: int, statuses: tuple[str, ...],
+                   timeout: float = 240) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             rnd = self.round(task_id, round_id)

@@ -79,8 +79,9 @@ def test_gold_and_repeat_checks_feed_accuracy_and_consistency(app):
     aliases = client.app.state.pgt.store.quality.aliases()
     alias_for_a = next(k for k in (repeat["traj_a"], repeat["traj_b"]) if aliases[k] == pairs[0]["traj_a"])
     other = next(k for k in (repeat["traj_a"], repeat["traj_b"]) if k != alias_for_a)
-    r = client.post("/api/labels", json={"submission_id": str(uuid.uuid4()), "pair_id": repeat["id"], "annotator": "ann",
-                                         "choice": "right", "left_traj": other, "right_traj": alias_for_a})
+    r = client.post("/api/labels", json={"submission_id": str(uuid.uuid4()), "pair_id": repeat["id"],
+                                         "annotator": "ann", "choice": "right", "left_traj": other,
+                                         "right_traj": alias_for_a})
     assert r.status_code == 201, r.text
     for g in out["gold"]:
         pair = client.get(f"/api/pairs/{g['pair_id']}").json()

@@ -51,8 +51,10 @@ def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     assert b["id"] == job["id"] and b["attempts"] == 2 and b["worker"] == "B"
     # A wakes up: every call of it is refused, so its late result is never taken
     assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A"}).status_code == 409
-    assert client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", params={"worker": "A"}, content=b"x").status_code == 409
-    assert client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {"from": "A"}}).status_code == 409
+    late = client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", params={"worker": "A"}, content=b"x")
+    assert late.status_code == 409
+    late = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {"from": "A"}})
+    assert late.status_code == 409
     done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "B", "result": {"from": "B"}})
     assert done.status_code == 200 and done.json()["result"] == {"from": "B"}
     again = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "B", "result": {"from": "B"}})
@@ -60,7 +62,7 @@ def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     assert client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "result": {}}).status_code == 409
     assert store.jobs.get(job["id"])["result"] == {"from": "B"}
     logs = client.app.state.pgt.store.jobs.logs(job["id"])
-    assert [l["message"] for l in logs] == ["half way"] and logs[0]["attempt"] == 1
+    assert [line["message"] for line in logs] == ["half way"] and logs[0]["attempt"] == 1
 
 
 def test_failures_retry_until_max_attempts_and_permanent_ones_stop(proto):
@@ -117,11 +119,10 @@ def test_the_app_requeues_its_dead_workers_jobs_at_once(tmp_path):
         mine = store.jobs.claim(f"local:{child.pid}:beef")  # the orphan again, now run by our child
         other = store.jobs.enqueue("tune", seeded["task_id"], {})
         store.jobs.claim("gpu-box:7:cafe")  # another machine's worker: not ours to touch
-        killed_at = time.monotonic()
         os.kill(child.pid, signal.SIGKILL)
         wait_for(lambda: store.jobs.get(mine["id"])["status"] == "queued")
-        assert time.monotonic() - killed_at < 10  # not the 60 s lease
-        job = store.jobs.get(mine["id"])
+        job = store.jobs.get(mine["id"])  # requeued by the supervisor naming the dead child, not by the lease
+        # (an expired lease reads "stopped heartbeating", and only a claim would notice it)
         assert job["worker"] is None and job["attempts"] == 2 and f"pid {child.pid}" in job["error"]
         assert "FAILED (will retry)" in store.jobs.logs(mine["id"])[-1]["message"]
         assert store.jobs.get(other["id"])["status"] == "running"
@@ -139,7 +140,8 @@ def spawn_worker(url: str, data_dir, name: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "labeler.worker", "--url", url, "--data-dir", str(data_dir),
                              "--name", name, "--threads", "1", "--heartbeat", "0.5", "--poll", "0.3",
                              "--work-dir", str(data_dir / f"work-{name}")],
-                            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
@@ -185,7 +187,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         after = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
         assert after == before  # no label lost or changed
         logs = res("GET", f"/jobs/{job_id}/logs")
-        assert {l["attempt"] for l in logs} == {1, 2}
+        assert {line["attempt"] for line in logs} == {1, 2}
     finally:
         for w in workers:
             if w.poll() is None:
