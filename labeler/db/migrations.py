@@ -224,6 +224,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE round_state",
         ),
     ),
+    # A trajectory's file hash versions its media URLs, so browsers may cache a video for good.
+    Migration(5, "trajectories.artifact_sha256", ("ALTER TABLE trajectories ADD COLUMN artifact_sha256 TEXT",)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -8,7 +8,6 @@ from labeler.db.store import Store
 from labeler.domain import foundation
 from labeler.domain.annotating import Annotating
 from labeler.domain.bootstrap import Bootstrapper
-from labeler.domain.ingest import load_trajectory
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.leases import Leases
 from labeler.domain.round_jobs import RoundJobs, VideoSettings
@@ -17,6 +16,7 @@ from labeler.domain.rounds import Rounds
 from labeler.domain.workers_seen import WorkersSeen
 from labeler.files.artifacts import Artifacts
 from labeler.files.tokens import Tokens
+from labeler.files.trajectory_file import iter_frames
 from labeler.files.video import VideoCache
 
 
@@ -40,7 +40,8 @@ class AppState:
     def open(cls, config: AppConfig) -> "AppState":
         store = Store(config.db_path)
         artifacts = Artifacts(config.artifact_dir)
-        videos = VideoCache(artifacts.root / "videos", lambda tid: load_trajectory(store, artifacts, tid).frames,
+        videos = VideoCache(artifacts.root / "videos",
+                            lambda tid: iter_frames(artifacts.existing(store.trajectories.get(tid)["artifact"])),
                             scale=config.video_scale, fps=config.video_fps)
         source = foundation.policy_source(config.checkpoint)
         library = LatentLibrary(store)
