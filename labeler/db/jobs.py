@@ -72,7 +72,7 @@ class JobRepo:
     def claim(self, worker: str, kinds: Sequence[str] | None = None, stale_after_s: float = 60.0
               ) -> dict[str, Any] | None:
         """Atomically hand the oldest queued job (of `kinds`, if given) to `worker`; None when there is none."""
-        worker = check_name(worker, "worker name")
+        worker = check_name(worker, "worker name", fold_case=False)
         with self.db.lock:
             self.requeue_stale(stale_after_s)
             params: list[Any] = []

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labeler.config import AppConfig
 from labeler.errors import StoreError
 from labeler.http import pages
+from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
     artifacts,
     export,
@@ -87,6 +89,14 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """Which field and what is allowed; never the input itself (it may be huge, or someone's secret)."""
+        return JSONResponse({"detail": [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in exc.errors()]},
+                            status_code=422)
+
+    app.add_middleware(RequestGuard)
 
     for module in ROUTERS:
         app.include_router(module.router)

@@ -39,7 +39,7 @@ def list_jobs(st: State, status: str | None = None, kind: str | None = None, tas
 
 @router.post("/claim", response_model=Claimed, dependencies=WORKERS)
 def claim(body: ClaimIn, st: State) -> dict:
-    name = check_name(body.worker, "worker name")
+    name = check_name(body.worker, "worker name", fold_case=False)
     job = st.store.jobs.claim(name, body.kinds, st.config.job_stale_s)
     st.rounds.reconcile()  # the claim may have failed stale jobs for good
     st.workers.saw(name, job["id"] if job else None, body.info)
