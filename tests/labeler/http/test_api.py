@@ -157,14 +157,17 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}, headers=R).json()
     # the worker protocol needs the worker token; without it: 403
     assert client.post("/api/jobs/claim", json={"worker": "gpu-1"}).status_code == 403
-    claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()["job"]
+    got = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()
+    claimed, lease = got["job"], got["lease"]
     assert claimed["id"] == job["id"]
     assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}, headers=w).json()["job"] is None
     hb = client.post(f"/api/jobs/{job['id']}/heartbeat",
-                     json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"}, headers=w)
+                     json={"worker": "gpu-1", "lease": lease, "progress": 0.3, "message": "epoch 1"}, headers=w)
     assert hb.json()["progress"] == 0.3
-    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2"}, headers=w).status_code == 409
-    done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}},
+    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2", "lease": "x"},
+                       headers=w).status_code == 409
+    done = client.post(f"/api/jobs/{job['id']}/complete",
+                       json={"worker": "gpu-1", "lease": lease, "result": {"latent_id": 2}},
                        headers=w)
     assert done.json()["status"] == "done"
     assert client.get(f"/api/jobs/{job['id']}", headers=R).json()["result"] == {"latent_id": 2}

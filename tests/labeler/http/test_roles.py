@@ -33,7 +33,7 @@ RESEARCHER_ROUTES = [("GET", "/api/researcher/overview"), ("GET", "/api/research
                      ("POST", "/api/researcher/tasks/1/rounds"), ("POST", "/api/researcher/rounds/1/promote"),
                      ("POST", "/api/researcher/tasks/1/rollback"), ("GET", "/api/researcher/worker-command")]
 WORKER_ROUTES = [("POST", "/api/jobs/claim"), ("POST", "/api/jobs/1/heartbeat"), ("POST", "/api/jobs/1/complete"),
-                 ("POST", "/api/jobs/1/fail"), ("PUT", "/api/jobs/1/artifacts/x.npz?worker=w")]
+                 ("POST", "/api/jobs/1/fail"), ("PUT", "/api/jobs/1/artifacts/x.npz?lease=w")]
 
 
 @pytest.mark.parametrize("method,path", RESEARCHER_ROUTES)
@@ -75,7 +75,8 @@ def test_annotators_still_label_and_researcher_token_works(env):
     assert nxt.status_code == 200 and nxt.json()["pair"] is not None
     ov = client.get("/api/researcher/overview", headers=bearer(tokens.researcher))
     assert ov.status_code == 200 and [t["name"] for t in ov.json()["tasks"]] == ["collect_wood"]
-    assert client.post("/api/jobs/claim", json={"worker": "w"}, headers=bearer(tokens.worker)).json() == {"job": None}
+    claimed = client.post("/api/jobs/claim", json={"worker": "w"}, headers=bearer(tokens.worker)).json()
+    assert claimed == {"job": None, "lease": None}
     mode = stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode)
     assert mode == 0o600, oct(mode)
     assert Tokens.load_or_create(tmp_path) == tokens  # stable across restarts
