@@ -71,7 +71,7 @@ def encode_mp4(frames: Iterable[np.ndarray], path: str | Path, scale: int = DEFA
     padded = (h + h % 2, w + w % 2)
     path = Path(path)
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, mode=0o600) as tmp:
             _run_ffmpeg(_frames_bytes(first, it, scale, pad), tmp, padded, fps, crf)
             _check_output(tmp)
     except OSError as exc:

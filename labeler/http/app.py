@@ -19,12 +19,14 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labeler.config import AppConfig
 from labeler.errors import StoreError
 from labeler.http import pages
+from labeler.http.auth import RESEARCHERS
 from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
     artifacts,
@@ -83,8 +85,17 @@ def create_app(config: AppConfig) -> FastAPI:
             state.bootstrapper.stop()
             state.store.close()
 
-    app = FastAPI(title="PGT Studio", lifespan=lifespan)
+    # The API's own description is the researcher's: annotators have no use for it.
+    app = FastAPI(title="PGT Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.pgt = state
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=RESEARCHERS)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=RESEARCHERS)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="PGT Studio API")
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:

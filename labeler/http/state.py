@@ -38,6 +38,8 @@ class AppState:
 
     @classmethod
     def open(cls, config: AppConfig) -> "AppState":
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.chmod(0o700)  # labels, tokens and sessions: the app's user only
         store = Store(config.db_path)
         artifacts = Artifacts(config.artifact_dir)
         videos = VideoCache(artifacts.root / "videos",
