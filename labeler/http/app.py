@@ -37,15 +37,18 @@ from labeler.http.routers import (
     pairs,
     quality,
     researcher,
+    session,
     status,
     tasks,
     trajectories,
     videos,
 )
+from labeler.http.security import BrowserGuard
 from labeler.http.state import AppState
 
 log = logging.getLogger(__name__)
-ROUTERS = (status, tasks, pairs, labels, artifacts, trajectories, videos, latents, jobs, researcher, quality, export)
+ROUTERS = (status, session, tasks, pairs, labels, artifacts, trajectories, videos, latents, jobs, researcher, quality,
+           export)
 
 
 class LayeredStatic(StaticFiles):
@@ -108,6 +111,7 @@ def create_app(config: AppConfig) -> FastAPI:
                             status_code=422)
 
     app.add_middleware(RequestGuard)
+    app.add_middleware(BrowserGuard)  # added last: runs first
 
     for module in ROUTERS:
         app.include_router(module.router)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_annotator(browser, url: str) -> tuple[object, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # wait_for_function evals
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + "/")
@@ -135,7 +135,7 @@ def test_first_start_shows_a_progress_bar_then_pairs(browser, tmp_path):
     """A fresh data dir: the default task is rolled out in the background while the page shows progress."""
     args = ["--bootstrap-episodes", "6", "--no-worker", "--checkpoint", str(tmp_path / "missing.pt")]
     with AppProcess(tmp_path / "data", args) as app:
-        page = browser.new_page()
+        page = browser.new_page(bypass_csp=True)
         try:
             page.goto(app.url + "/?annotator=first")
             page.wait_for_selector("[data-testid=pgt-bootstrap]:not([hidden])", timeout=30_000)
@@ -173,7 +173,7 @@ def test_a_browser_starts_whatever_asyncio_state_the_main_thread_has(loop_left_i
     bt = BrowserThread().start()  # a second session beside the shared one, as two test files used to have
     try:
         def visit() -> str:
-            page = bt.browser.new_page()
+            page = bt.browser.new_page(bypass_csp=True)
             page.set_content("<p id=x>ok</p>")
             return page.inner_text("#x")
 

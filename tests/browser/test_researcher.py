@@ -11,9 +11,8 @@ import os
 
 import pytest
 
-from labeler.files.tokens import Tokens
 from tests.support.http_teacher import label_pending
-from tests.support.studio import start_app, teacher_score
+from tests.support.studio import login_url, start_app, teacher_score
 
 pytestmark = pytest.mark.browser
 # `browser` comes from conftest.py: the run's one Chromium, on its own thread, where this test's body runs.
@@ -33,21 +32,20 @@ def wait_status(page, wanted: str, timeout_ms: int = 240_000) -> None:
 
 def test_researcher_view_runs_a_round(browser, tmp_path):
     app = start_app(tmp_path)
-    token = Tokens.load_or_create(tmp_path).researcher
     errors: list[str] = []
     pages = []
     try:
         annotator = browser.new_page()
         pages.append(annotator)
         resp = annotator.goto(app.url + "/researcher")
-        assert resp.status == 403 and "Researchers only" in annotator.content()
+        assert resp.status == 403 and "Login code" in annotator.content()
         assert annotator.request.get(app.url + "/api/researcher/overview").status == 403
 
-        page = browser.new_page(viewport={"width": 1360, "height": 1500})
+        page = browser.new_page(viewport={"width": 1360, "height": 1500}, bypass_csp=True)  # wait_for_function evals
         pages.append(page)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{app.url}/researcher?token={token}")
-        assert page.url.endswith("/researcher")  # the token left the address bar for a cookie
+        page.goto(login_url(app.url, tmp_path))
+        page.wait_for_url(app.url + "/researcher")  # the one-time code left the address bar for a session cookie
         page.wait_for_function("document.querySelector('#rs-task-form select[name=prompt_task]').options.length > 0")
 
         page.click("[data-testid=rs-new-task] summary")

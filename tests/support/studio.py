@@ -77,3 +77,12 @@ class Researcher:
 
     def close(self) -> None:
         self.http.close()
+
+
+def login_url(app_url: str, data_dir: Path) -> str:
+    """A fresh one-time researcher login link (minted with the researcher token, as `pgt-studio --login-link`)."""
+    api = ApiClient(app_url, token=Tokens.load_or_create(data_dir).researcher)
+    try:
+        return app_url + api.post("/api/session/links")["url"]
+    finally:
+        api.close()

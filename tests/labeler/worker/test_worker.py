@@ -57,7 +57,7 @@ def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     assert b["id"] == job["id"] and b["attempts"] == 2 and b["worker"] == "B" and lease_b != lease_a
     # A wakes up: every call of it is refused, so its late result is never taken
     assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A", "lease": lease_a}).status_code == 409
-    late = client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", params={"lease": lease_a}, content=b"x")
+    late = client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", headers={"x-pgt-lease": lease_a}, content=b"x")
     assert late.status_code == 409
     late = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "lease": lease_a, "result": {"x": 1}})
     assert late.status_code == 409
