@@ -2,7 +2,7 @@
  * annotator table and labels per hour. Each is a keyed list updated in place. */
 
 import { h, KeyedList, set, text } from "../shared/dom.js";
-import { hour, int, num, pct } from "../shared/format.js";
+import { duration, hour, int, num, pct } from "../shared/format.js";
 
 const rate = (r) => (r && r.n ? `${pct(r.rate)} (${r.k}/${r.n})` : "–");
 const significant = (p) => p !== null && p !== undefined && p < 0.05;
@@ -79,7 +79,7 @@ export class QualityReport {
       ["alpha", num(s.alpha)],
       ["left rate", `${pct(bias.left_rate)}${significant(bias.p_value) ? ` (p=${num(bias.p_value, 3)})` : ""}`],
       ["labels / hour", num(t.labels_per_hour, 0)],
-      ["median s / label", num(t.time_per_label_s.median, 1)],
+      ["median time / label", duration(t.time_per_label_s.median)],
       ["gold / repeat pairs", `${s.checks.gold} / ${s.checks.repeat}`],
       ["disputed pairs", String(s.disagreements.length)],
     ]);

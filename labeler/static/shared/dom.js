@@ -125,8 +125,6 @@ export class KeyedList {
       else if (items.length > 0 && this.empty.parentNode === this.parent) this.empty.remove();
     }
   }
-
-  get(key) { return this.items.get(String(key)); }
 }
 
 /**
@@ -147,8 +145,6 @@ export class Notice {
     text(this.el, message || "");
     if (message && clearAfter) this.timer = setTimeout(() => this.say(""), clearAfter);
   }
-
-  update(message) { this.say(message); }
 }
 
 /** Keys belong to the page's shortcuts unless the focus is somewhere that types (a range slider does not). */

@@ -46,12 +46,3 @@ export function hour(value) {
   const s = dateTime(value);
   return s === MISSING ? s : `${s.slice(0, 13)}h`;
 }
-
-/** "3 min ago" style, for job heartbeats and labels. */
-export function ago(value, now = Date.now()) {
-  if (missing(value) || value === "") return MISSING;
-  const d = asDate(value);
-  if (Number.isNaN(d.getTime())) return String(value);
-  const s = (now - d.getTime()) / 1000;
-  return s < 5 ? "just now" : `${duration(s)} ago`;
-}

@@ -22,6 +22,9 @@ const NUDGE_DRIFT_S = 0.01; // beyond this it plays a little faster or slower un
 const NUDGE_GAIN = 3;
 const NUDGE_MAX = 0.5;
 
+/** Whether play() continues `v` from where it is: on an ended video it would start over from 0. */
+const canPlayOn = (v) => !v.ended && v.currentTime < (v.duration || 0) - END_EPS;
+
 /** One episode: title, video (with a star when it succeeded), timeline and caption. */
 class Tile {
   constructor(onSeek) {
@@ -232,7 +235,7 @@ export class SyncedPlayer {
     set(this.playBtn, { "aria-label": on ? "Pause" : "Play" });
     for (const v of this.videos()) {
       v.playbackRate = this.speed;
-      if (on && v.currentTime < (v.duration || 0) - END_EPS) v.play().catch(() => {});
+      if (on && canPlayOn(v)) v.play().catch(() => {});
       else v.pause();
     }
   }
@@ -297,7 +300,8 @@ export class SyncedPlayer {
         else if (Math.abs(drift) > NUDGE_DRIFT_S) {
           v.playbackRate = this.speed * (1 + Math.max(-NUDGE_MAX, Math.min(NUDGE_MAX, drift * NUDGE_GAIN)));
         } else if (v.playbackRate !== this.speed) v.playbackRate = this.speed;
-        if (v.paused && !lead.paused) v.play().catch(() => {});
+        if (v.ended) v.currentTime = t; // play() on an ended video would start it over from 0
+        else if (v.paused && !lead.paused) v.play().catch(() => {});
       } else if (!v.paused) {
         v.pause(); // its episode is over: it rests on its last frame
       }
