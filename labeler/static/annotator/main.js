@@ -122,12 +122,12 @@ class Annotator {
     this.cur = 0;
     this.question = h("p", { class: "pgt-question" });
     this.buttons = {};
-    const choices = h("div", { class: "pgt-choices", role: "group", "aria-label": "Your answer" }, CHOICES.map(([c, label, key, shortcut]) => {
+    for (const [c, label, key, shortcut] of CHOICES) {
       this.buttons[c] = h("button", { type: "button", class: `pgt-choice pgt-choice-${c}`, disabled: true,
         "aria-keyshortcuts": shortcut, onclick: () => this.choose(c) },
       h("span", { class: "pgt-key", "aria-hidden": "true", text: key }), ` ${label}`);
-      return this.buttons[c];
-    }));
+    }
+    const choices = h("div", { class: "pgt-choices", role: "group", "aria-label": "Your answer" }, Object.values(this.buttons));
     this.main = h("section", { class: "pgt-main", "aria-label": "Pair to label" }, this.question, this.player.el, choices);
 
     this.root.classList.add("pgt-annotator");
@@ -348,11 +348,11 @@ class Annotator {
 
 const mounted = new WeakSet();
 
-/** Mount the annotator into `el` (once). */
+/** Mount the annotator into `el` (once); the view, for whoever embeds it. */
 export function mount(el) {
   if (!el || mounted.has(el)) return;
   mounted.add(el);
-  new Annotator(el); // eslint-disable-line no-new
+  return new Annotator(el);
 }
 
 /** Gradio renders its HTML block after this module runs: wait for #pgt-annotator to appear. */

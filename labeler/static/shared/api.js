@@ -14,8 +14,8 @@ export class ApiError extends Error {
     this.detail = detail;
   }
 
-  /** 4xx: the request itself was refused; sending it again will not help. */
-  get refused() { return this.status >= 400 && this.status < 500; }
+  /** 4xx: the request itself was refused and sending it again will not help (a timeout or "too many" will). */
+  get refused() { return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429; }
 }
 
 /** FastAPI's 422 detail is a list of {loc, msg}; say "field: problem" for each. */
