@@ -122,8 +122,8 @@ def check(acked: dict, rows: list[dict]) -> tuple[int, int]:
     by_sub: dict[str, list[dict]] = {}
     for r in rows:
         by_sub.setdefault(r["submission_id"], []).append(r)
-    lost = sum(1 for sub, (pid, who, choice) in acked.items()
-               if not any((r["pair_id"], r["annotator"], r["choice"]) == (pid, who, choice) for r in by_sub.get(sub, [])))
+    lost = sum(1 for sub, want in acked.items()
+               if not any((r["pair_id"], r["annotator"], r["choice"]) == want for r in by_sub.get(sub, [])))
     pairs_people = [(r["pair_id"], r["annotator"]) for r in rows]
     duplicated = (len(rows) - len(by_sub)) + (len(pairs_people) - len(set(pairs_people))) \
         + sum(1 for sub in by_sub if sub not in acked)
@@ -168,7 +168,8 @@ def main() -> int:
     print(f"labels acknowledged: {len(acked)} / {wanted}   deliberate resends: {out['retries']}   "
           f"transport retries: {out['transport_retries']}   errors: {len(out['errors'])}   starved: {out['starved']}")
     print(f"throughput: {len(acked) / out['wall_s']:.0f} labels/s")
-    for key, title in (("label_ms", "POST /api/labels"), ("next_ms", "GET /api/pairs/next"), ("cycle_ms", "next+label")):
+    timed = (("label_ms", "POST /api/labels"), ("next_ms", "GET /api/pairs/next"), ("cycle_ms", "next+label"))
+    for key, title in timed:
         v = out[key]
         print(f"latency {title:22s} p50 {statistics.median(v):6.1f} ms   p95 {pct(v, 0.95):6.1f} ms   "
               f"p99 {pct(v, 0.99):6.1f} ms")

@@ -27,3 +27,22 @@ class Conflict(StoreError):
 
 class Invalid(StoreError):
     status_code = 422
+
+
+class TooLarge(StoreError):
+    """The request body is over its route's limit (read no further)."""
+
+    status_code = 413
+
+
+class StorageUnavailable(StoreError):
+    """The disk refused to store a file: nothing was published; try again once there is room.
+
+    507 (Insufficient Storage) for a full disk or quota, 503 for a read-only one."""
+
+    status_code = 507
+
+    def __init__(self, message: str, read_only: bool = False) -> None:
+        super().__init__(message)
+        if read_only:
+            self.status_code = 503

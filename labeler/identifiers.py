@@ -1,11 +1,14 @@
 """What an id and a person's name may be: checked wherever one enters (HTTP, the store, the worker).
 
 Ids double as artifact file names, so they are restricted to [A-Za-z0-9_-]. Names of people and
-workers are free text within reason: printable, 1-64 characters.
+workers are free text within reason, normalized so one person is one name: Unicode NFKC, case
+folded, whitespace trimmed and collapsed, 1-64 characters, no control or invisible (zero-width,
+format) characters.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from labeler.errors import Invalid
 
@@ -18,8 +21,18 @@ def check_id(value: object, what: str = "id") -> str:
     return value
 
 
-def check_name(name: object, what: str = "annotator") -> str:
-    name = name.strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise Invalid(f"{what} must be 1-64 printable characters")
-    return name
+def check_name(name: object, what: str = "annotator", fold_case: bool = True) -> str:
+    """The normalized name ("  Ann\u00a0Lee " -> "ann lee"); Invalid for anything that is not a name.
+
+    fold_case=False keeps the case (machine names such as a worker's, compared as sent)."""
+    if not isinstance(name, str) or any("\ud800" <= c <= "\udfff" for c in name):
+        raise Invalid(f"{what} must be text")
+    hidden = [c for c in name if unicodedata.category(c) in ("Cc", "Cf") and c not in "\t\n\r"]
+    if hidden:
+        codes = ", ".join(f"U+{ord(c):04X}" for c in hidden[:3])
+        raise Invalid(f"{what} contains control or invisible characters ({codes})")
+    normal = unicodedata.normalize("NFKC", name)
+    normal = " ".join((normal.casefold() if fold_case else normal).split())
+    if not 1 <= len(normal) <= 64:
+        raise Invalid(f"{what} must be 1-64 characters")
+    return normal

@@ -14,7 +14,7 @@ world seed *and* latent: a repeated world is a new episode, while the same world
 latents shares its random numbers (a fair before/after comparison). Actions come from the
 inverse CDF of the policy's softmax.
 
-`RolloutEngine` is the seam for other backends (issue 7 adds a Ray one): any callable with
+`RolloutEngine` is the seam for other backends (`pgt_core.ray_backend` is one): any callable with
 `collect_rollouts`' signature.
 """
 from __future__ import annotations

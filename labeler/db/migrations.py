@@ -224,6 +224,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE round_state",
         ),
     ),
+    # A trajectory's file hash versions its media URLs, so browsers may cache a video for good.
+    Migration(5, "trajectories.artifact_sha256", ("ALTER TABLE trajectories ADD COLUMN artifact_sha256 TEXT",)),
+    # Each job attempt gets a random lease token (only its hash is stored): progress, results and failures
+    # are taken from whoever holds it, not from whoever names the worker.
+    Migration(6, "jobs.lease_hash", ("ALTER TABLE jobs ADD COLUMN lease_hash TEXT",)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -9,7 +9,7 @@ from labeler.db.tasks import TaskRepo
 from labeler.db.trajectories import TrajectoryRepo
 from labeler.errors import Invalid, NotFound
 
-_SIDE_COLUMNS = ("id", "length", "reward", "success", "events")
+_SIDE_COLUMNS = ("id", "length", "reward", "success", "events", "artifact_sha256")
 
 
 class PairRepo:

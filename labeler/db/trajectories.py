@@ -17,7 +17,8 @@ class TrajectoryRepo:
 
     def add(self, traj_id: str, task_id: int, *, seed: int, length: int, reward: float, success: bool,
             events: Sequence[Sequence[Any]], artifact: str, round_id: int | None = None,
-            latent_id: int | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+            latent_id: int | None = None, meta: dict[str, Any] | None = None,
+            artifact_sha256: str | None = None) -> dict[str, Any]:
         """Register a trajectory whose arrays already lie in the artifact directory as `artifact`."""
         check_id(traj_id, "trajectory id")
         events_list = [[int(s), str(n)] for s, n in events]
@@ -29,9 +30,10 @@ class TrajectoryRepo:
                 raise Conflict(f"trajectory {traj_id!r} already exists")
             return self.db.one(
                 """INSERT INTO trajectories (id, task_id, round_id, latent_id, seed, length, reward, success,
-                     events, artifact, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+                     events, artifact, meta, artifact_sha256)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
                 [traj_id, int(task_id), round_id, latent_id, int(seed), int(length), float(reward), bool(success),
-                 json.dumps(events_list), artifact, json.dumps(meta or {})],
+                 json.dumps(events_list), artifact, json.dumps(meta or {}), artifact_sha256],
             )
 
     def get(self, traj_id: str) -> dict[str, Any]:

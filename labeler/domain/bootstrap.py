@@ -41,6 +41,7 @@ class Bootstrapper:
     def __init__(self, store: Store, artifacts: Artifacts, videos: VideoCache, config: AppConfig) -> None:
         self.store, self.artifacts, self.videos, self.config = store, artifacts, videos, config
         self.job_id: int | None = None
+        self._lease: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,12 +53,13 @@ class Bootstrapper:
         """Fail bootstrap jobs orphaned by a previous process, then start a new one if needed."""
         for job in self.store.jobs.list(status="running"):
             if job["worker"] == WORKER:
-                self.store.jobs.fail(job["id"], WORKER, "the app stopped before the bootstrap finished", retry=False)
+                self.store.jobs.abandon(job["id"], "the app stopped before the bootstrap finished", retry=False)
         if not self.config.bootstrap or not self.needed():
             return
         task = self.ensure_task()
-        self.job_id = self.store.jobs.enqueue("bootstrap", task["id"], {"episodes": self.config.bootstrap_episodes},
-                                             max_attempts=1, worker=WORKER)["id"]
+        job = self.store.jobs.enqueue("bootstrap", task["id"], {"episodes": self.config.bootstrap_episodes},
+                                      max_attempts=1, worker=WORKER)
+        self.job_id, self._lease = job["id"], job["lease"]
         self._thread = threading.Thread(target=self._run_job, name="pgt-bootstrap", daemon=True)
         self._thread.start()
 
@@ -88,18 +90,18 @@ class Bootstrapper:
             now = time.monotonic()
             if force or now - last[0] > 0.5:
                 last[0] = now
-                self.store.jobs.heartbeat(self.job_id, WORKER, fraction, message)
+                self.store.jobs.heartbeat(self.job_id, self._lease, fraction, message)
 
         try:
             result = self.run(report)
-            self.store.jobs.complete(self.job_id, WORKER, result)
+            self.store.jobs.complete(self.job_id, self._lease, result)
         except Stopped:
-            self.store.jobs.fail(self.job_id, WORKER, "stopped by shutdown; resumes on next start", retry=False)
+            self.store.jobs.fail(self.job_id, self._lease, "stopped by shutdown; resumes on next start", retry=False)
         except Conflict:
             log.exception("bootstrap job was taken away")
         except Exception as exc:  # noqa: BLE001 - the job row must say why
             log.exception("bootstrap failed")
-            self.store.jobs.fail(self.job_id, WORKER, f"{type(exc).__name__}: {exc}", retry=False)
+            self.store.jobs.fail(self.job_id, self._lease, f"{type(exc).__name__}: {exc}", retry=False)
 
     def run(self, report: Callable[..., None]) -> dict[str, Any]:
         cfg, store = self.config, self.store

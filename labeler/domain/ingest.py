@@ -7,21 +7,23 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from labeler.db.store import Store
 from labeler.domain.tasks import task_from_row
-from labeler.errors import Invalid
-from labeler.files.artifacts import Artifacts
+from labeler.files.artifacts import Artifacts, file_sha256
+from labeler.files.trajectory_file import inspect_trajectory, load_outline
 from labeler.identifiers import check_id
 from pgt_core.trajectory import Trajectory
 
 
-def _register(store: Store, traj: Trajectory, traj_id: str, task_row: Mapping[str, Any], artifact: str,
-              round_id: int | None, latent_id: int | None, meta: dict[str, Any]) -> dict[str, Any]:
+def _register(store: Store, artifacts: Artifacts, traj: Trajectory, traj_id: str, task_row: Mapping[str, Any],
+              artifact: str, round_id: int | None, latent_id: int | None, meta: dict[str, Any]) -> dict[str, Any]:
     task = task_from_row(task_row)
     return store.trajectories.add(
         traj_id, task_row["id"], seed=traj.seed, length=traj.length, reward=task.reward(traj),
         success=task.success(traj), events=traj.events, artifact=artifact, round_id=round_id, latent_id=latent_id,
-        meta=meta)
+        meta=meta, artifact_sha256=file_sha256(artifacts.path(artifact)))
 
 
 def ingest_trajectory(store: Store, artifacts: Artifacts, traj: Trajectory, traj_id: str,
@@ -31,7 +33,7 @@ def ingest_trajectory(store: Store, artifacts: Artifacts, traj: Trajectory, traj
     check_id(traj_id, "trajectory id")
     name = artifacts.trajectory_name(traj_id)
     traj.save(artifacts.path(name))
-    return _register(store, traj, traj_id, task_row, name, round_id, latent_id, traj.meta)
+    return _register(store, artifacts, traj, traj_id, task_row, name, round_id, latent_id, traj.meta)
 
 
 def load_trajectory(store: Store, artifacts: Artifacts, traj_id: str) -> Trajectory:
@@ -43,12 +45,17 @@ def register_artifact(store: Store, artifacts: Artifacts, traj_id: str, task_row
                       meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """Register a trajectory a worker already uploaded as `<traj_id>.npz`, scored with the task here.
 
-    `meta` is merged over the file's own metadata (e.g. what the trajectory was rolled out for).
+    The file is checked (structure, sizes, the task's time limit) and scored from its actions and
+    header alone: its frames are never loaded here. `meta` is merged over the file's own metadata
+    (e.g. what the trajectory was rolled out for).
     """
     check_id(traj_id, "trajectory id")
     name = artifacts.trajectory_name(traj_id)
-    try:
-        traj = Trajectory.load(artifacts.existing(name))
-    except (ValueError, KeyError, OSError) as exc:
-        raise Invalid(f"artifact {name!r} is not a readable trajectory: {exc}") from None
-    return _register(store, traj, traj_id, task_row, name, round_id, latent_id, {**traj.meta, **(meta or {})})
+    path = artifacts.existing(name)
+    info = inspect_trajectory(path, max_steps=int(task_row["max_steps"]))
+    actions, rewards, header = load_outline(path)
+    outline = Trajectory(frames=np.zeros((info.steps + 1, 0, 0, 3), np.uint8), actions=actions, rewards=rewards,
+                         events=[tuple(e) for e in header.get("events", [])], seed=int(header["seed"]),
+                         meta=header.get("meta", {}))
+    return _register(store, artifacts, outline, traj_id, task_row, name, round_id, latent_id,
+                     {**outline.meta, **(meta or {})})

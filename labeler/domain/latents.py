@@ -40,9 +40,12 @@ class LatentLibrary:
         return stack[-1] if stack else self.prompt_latent_id(task_id)
 
     def promote(self, latent_id: int, round_id: int | None = None) -> dict[str, Any]:
+        """Make `latent_id` its task's active latent; promoting the active one again changes nothing (the
+        rollback stack never holds the same latent twice in a row)."""
         latent = self.store.latents.get(latent_id)
         with self.lock:
-            self.store.latents.add_promotion(latent["task_id"], latent_id, "promote", round_id)
+            if self.active_id(latent["task_id"]) != latent_id:
+                self.store.latents.add_promotion(latent["task_id"], latent_id, "promote", round_id)
         return {"task_id": latent["task_id"], "active_latent_id": self.active_id(latent["task_id"])}
 
     def rollback(self, task_id: int) -> dict[str, Any]:

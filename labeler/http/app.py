@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labeler.config import AppConfig
 from labeler.errors import StoreError
 from labeler.http import pages
+from labeler.http.auth import RESEARCHERS
+from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
     artifacts,
     export,
@@ -81,12 +85,29 @@ def create_app(config: AppConfig) -> FastAPI:
             state.bootstrapper.stop()
             state.store.close()
 
-    app = FastAPI(title="PGT Studio", lifespan=lifespan)
+    # The API's own description is the researcher's: annotators have no use for it.
+    app = FastAPI(title="PGT Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.pgt = state
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=RESEARCHERS)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=RESEARCHERS)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="PGT Studio API")
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """Which field and what is allowed; never the input itself (it may be huge, or someone's secret)."""
+        return JSONResponse({"detail": [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in exc.errors()]},
+                            status_code=422)
+
+    app.add_middleware(RequestGuard)
 
     for module in ROUTERS:
         app.include_router(module.router)

@@ -8,7 +8,6 @@ from labeler.db.store import Store
 from labeler.domain import foundation
 from labeler.domain.annotating import Annotating
 from labeler.domain.bootstrap import Bootstrapper
-from labeler.domain.ingest import load_trajectory
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.leases import Leases
 from labeler.domain.round_jobs import RoundJobs, VideoSettings
@@ -17,6 +16,7 @@ from labeler.domain.rounds import Rounds
 from labeler.domain.workers_seen import WorkersSeen
 from labeler.files.artifacts import Artifacts
 from labeler.files.tokens import Tokens
+from labeler.files.trajectory_file import iter_frames
 from labeler.files.video import VideoCache
 
 
@@ -38,9 +38,12 @@ class AppState:
 
     @classmethod
     def open(cls, config: AppConfig) -> "AppState":
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.chmod(0o700)  # labels, tokens and sessions: the app's user only
         store = Store(config.db_path)
         artifacts = Artifacts(config.artifact_dir)
-        videos = VideoCache(artifacts.root / "videos", lambda tid: load_trajectory(store, artifacts, tid).frames,
+        videos = VideoCache(artifacts.root / "videos",
+                            lambda tid: iter_frames(artifacts.existing(store.trajectories.get(tid)["artifact"])),
                             scale=config.video_scale, fps=config.video_fps)
         source = foundation.policy_source(config.checkpoint)
         library = LatentLibrary(store)

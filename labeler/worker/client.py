@@ -22,25 +22,29 @@ class WorkerClient(ApiClient):
 
     def claim(self, worker: str, kinds: list[str] | None = None, info: dict[str, Any] | None = None
               ) -> dict[str, Any] | None:
+        """The claimed job with its attempt's lease token under "lease", or None when the queue is empty."""
         body = {"worker": worker, "kinds": kinds, "info": info or {}}
-        return self.post("/api/jobs/claim", body, retry=False)["job"]
+        got = self.post("/api/jobs/claim", body, retry=False)
+        return None if got["job"] is None else {**got["job"], "lease": got["lease"]}
 
-    def heartbeat(self, job_id: int, worker: str, progress: float | None = None, message: str | None = None,
+    def heartbeat(self, job: dict[str, Any], worker: str, progress: float | None = None, message: str | None = None,
                   logs: list[str] | None = None) -> dict[str, Any]:
-        body = {"worker": worker, "progress": progress, "message": message, "logs": logs or []}
-        return self.post(f"/api/jobs/{job_id}/heartbeat", body, retry=False)
+        body = {"worker": worker, "lease": job["lease"], "progress": progress, "message": message, "logs": logs or []}
+        return self.post(f"/api/jobs/{job['id']}/heartbeat", body, retry=False)
 
-    def complete(self, job_id: int, worker: str, result: dict[str, Any]) -> dict[str, Any]:
-        return self.post(f"/api/jobs/{job_id}/complete", {"worker": worker, "result": result})
+    def complete(self, job: dict[str, Any], worker: str, result: dict[str, Any]) -> dict[str, Any]:
+        return self.post(f"/api/jobs/{job['id']}/complete", {"worker": worker, "lease": job["lease"], "result": result})
 
-    def fail(self, job_id: int, worker: str, error: str, retry: bool, logs: list[str] | None = None) -> dict[str, Any]:
-        return self.post(f"/api/jobs/{job_id}/fail", {"worker": worker, "error": error, "retry": retry,
-                                                      "logs": logs or []})
+    def fail(self, job: dict[str, Any], worker: str, error: str, retry: bool, logs: list[str] | None = None
+             ) -> dict[str, Any]:
+        return self.post(f"/api/jobs/{job['id']}/fail", {"worker": worker, "lease": job["lease"], "error": error,
+                                                         "retry": retry, "logs": logs or []})
 
-    def upload(self, job_id: int, worker: str, path: Path) -> None:
-        """Hand over one artifact (`<id>.npz` or `<id>.mp4`); the app writes it atomically."""
-        self.call("PUT", f"/api/jobs/{job_id}/artifacts/{Path(path).name}", params={"worker": worker},
-                  content=Path(path).read_bytes(), headers={"content-type": "application/octet-stream"})
+    def upload(self, job: dict[str, Any], path: Path) -> None:
+        """Hand over one artifact (`<id>.npz` or `<id>.mp4`); the app checks it and stores it once."""
+        with open(path, "rb") as f:
+            self.call("PUT", f"/api/jobs/{job['id']}/artifacts/{Path(path).name}", params={"lease": job["lease"]},
+                      content=f, headers={"content-type": "application/octet-stream"})
 
     def download(self, name: str, dest: Path) -> Path:
         """Fetch an artifact into `dest` (atomically); an existing file is reused."""

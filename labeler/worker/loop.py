@@ -177,10 +177,10 @@ class Worker:
             for k, path in enumerate(outcome.files):
                 run.progress(0.9 + 0.1 * k / max(1, len(outcome.files)),
                              f"handing over {k + 1}/{len(outcome.files)} files")
-                self.client.upload(job["id"], self.name, path)
+                self.client.upload(job, path)
             run.progress(1.0, "done")
             self._stop_heartbeats(run, beat)
-            self.client.complete(job["id"], self.name, outcome.result)
+            self.client.complete(job, self.name, outcome.result)
             log.info("job %s done", job["id"])
         except (JobAborted, JobLost) as exc:
             self._stop_heartbeats(run, beat)
@@ -238,7 +238,7 @@ class Worker:
     def _beat(self, client: WorkerClient, run: Run) -> None:
         fraction, message, logs = run.drain()
         try:
-            client.heartbeat(run.job["id"], self.name, fraction, message, logs)
+            client.heartbeat(run.job, self.name, fraction, message, logs)
         except JobLost:
             run.lost.set()
         except (AppUnreachable, RuntimeError) as exc:
@@ -261,7 +261,7 @@ class Worker:
             self.client.retry_for = 3.0  # the app may be shutting down too; do not hang on it
         _, _, logs = run.drain()
         try:
-            self.client.fail(run.job["id"], self.name, error, retry, logs)
+            self.client.fail(run.job, self.name, error, retry, logs)
             log.error("job %s failed (%s): %s", run.job["id"], "will retry" if retry else "final", error)
         except (JobLost, AppUnreachable, RuntimeError) as exc:
             log.error("could not report the failure of job %s: %s", run.job["id"], exc)

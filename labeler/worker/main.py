@@ -80,7 +80,3 @@ def main(argv: list[str] | None = None) -> int:
                     idle_exit_s=args.idle_exit)
     install_signals(worker)
     return worker.run()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

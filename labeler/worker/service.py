@@ -68,7 +68,7 @@ class LocalWorker:
             if not (job["worker"] or "").startswith(worker_prefix):
                 continue
             try:
-                after = store.jobs.fail(job["id"], job["worker"], why)
+                after = store.jobs.abandon(job["id"], why)
             except Conflict:  # finished or taken over in the meantime
                 continue
             state = "will retry" if after["status"] == "queued" else "final"

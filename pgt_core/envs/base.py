@@ -39,16 +39,3 @@ class GoalEnv(Protocol):
 
     def close(self) -> None:
         """Release resources."""
-
-
-def make_env(backend: str = "crafter", **kwargs: Any) -> GoalEnv:
-    """Build an environment by backend name ('crafter' is embedded; 'minerl' needs minerl installed)."""
-    if backend == "crafter":
-        from pgt_core.envs.crafter_env import CrafterEnv
-
-        return CrafterEnv(**kwargs)
-    if backend == "minerl":
-        from pgt_core.envs.minerl_env import MineRLEnv
-
-        return MineRLEnv(**kwargs)
-    raise ValueError(f"unknown environment backend {backend!r}; expected 'crafter' or 'minerl'")

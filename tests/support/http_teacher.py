@@ -13,8 +13,7 @@ import argparse
 import uuid
 from typing import Any, Callable
 
-import httpx
-
+from labeler.api_client import ApiClient
 from pgt_core.pairs import SyntheticTeacher
 
 Score = Callable[[dict[str, Any]], float]
@@ -29,19 +28,19 @@ def label_pending(url: str, task_id: int, annotator: str = "teacher", teacher: S
     """Label pairs of `task_id` until none is left for `annotator` (or `limit`); returns counts per choice."""
     teacher = teacher or SyntheticTeacher()
     counts: dict[str, int] = {}
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
+    api = ApiClient(url, timeout=timeout)
+    try:
         while limit is None or sum(counts.values()) < limit:
-            resp = http.get("/api/pairs/next", params={"task_id": task_id, "annotator": annotator})
-            resp.raise_for_status()
-            pair = resp.json()["pair"]
+            pair = api.get("/api/pairs/next", task_id=task_id, annotator=annotator)["pair"]
             if pair is None:
                 break
             choice = teacher.label(score(pair["left"]), score(pair["right"]))
-            body = {"submission_id": str(uuid.uuid4()), "pair_id": pair["id"], "annotator": annotator,
-                    "choice": choice, "left_traj": pair["left"]["id"], "right_traj": pair["right"]["id"],
-                    "time_spent_ms": 1000}
-            http.post("/api/labels", json=body).raise_for_status()
+            api.post("/api/labels", {"submission_id": str(uuid.uuid4()), "pair_id": pair["id"], "annotator": annotator,
+                                     "choice": choice, "left_traj": pair["left"]["id"],
+                                     "right_traj": pair["right"]["id"], "time_spent_ms": 1000})
             counts[choice] = counts.get(choice, 0) + 1
+    finally:
+        api.close()
     return counts
 
 

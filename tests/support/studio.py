@@ -11,8 +11,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from labeler.api_client import ApiClient
 from labeler.files.tokens import Tokens
 from tests.support.app_process import AppProcess
 
@@ -39,11 +38,11 @@ class Researcher:
 
     def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=120,
-                                 headers={"Authorization": f"Bearer {Tokens.load_or_create(data_dir).researcher}"})
+        self.api = ApiClient(url, token=Tokens.load_or_create(data_dir).researcher, timeout=120)
+        self.http = self.api.http
 
     def __call__(self, method: str, path: str, expect: int | None = None, **kw: Any) -> Any:
-        r = self.http.request(method, "/api/researcher" + path, **kw)
+        r = self.api.request(method, "/api/researcher" + path, retry=False, **kw)
         if expect is not None:
             assert r.status_code == expect, (r.status_code, r.text)
         elif r.status_code >= 400:
@@ -61,7 +60,8 @@ class Researcher:
     def round(self, task_id: int, round_id: int) -> dict[str, Any]:
         return next(r for r in self.task(task_id)["rounds"] if r["id"] == round_id)
 
-    def wait_round(self, task_id: int, round_id: int, statuses: tuple[str, ...], timeout: float = 240) -> dict[str, Any]:
+    def wait_round(self, task_id: int, round_id: int, statuses: tuple[str, ...],
+                   timeout: float = 240) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             rnd = self.round(task_id, round_id)

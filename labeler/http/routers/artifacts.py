@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from labeler.errors import Invalid
+from labeler.errors import TooLarge
 from labeler.http.auth import TOKEN_HOLDERS, WORKERS
 from labeler.http.deps import State
 from labeler.http.schemas.common import ERRORS
@@ -12,19 +12,24 @@ from labeler.http.schemas.trajectories import ArtifactStored
 from labeler.http.state import AppState
 
 router = APIRouter(prefix="/api/artifacts", tags=["artifacts"], responses=ERRORS)
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # compressed; what a file may expand to is labeler.files.trajectory_file
 
 
 async def store_upload(st: AppState, name: str, request: Request) -> dict:
-    """Stream the request body into artifact `name` (checked before the body is read), atomically."""
-    st.artifacts.path(name)
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise Invalid(f"artifact larger than {MAX_UPLOAD_BYTES} bytes")
-    st.artifacts.write(name, bytes(data))
-    return {"name": name, "bytes": len(data)}
+    """Stream the request body to disk (the name is checked before the body is read, the size while it
+    arrives), then check the file and publish it under `name` (write-once; labeler.files.artifacts)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"the artifact is {declared} bytes; the limit is {MAX_UPLOAD_BYTES}")
+    size = 0
+    with st.artifacts.receive(name) as tmp, open(tmp, "wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise TooLarge(f"the artifact is larger than the limit of {MAX_UPLOAD_BYTES} bytes")
+            out.write(chunk)
+        out.close()
+    return {"name": name, "bytes": size}
 
 
 @router.put("/{name:path}", response_model=ArtifactStored, dependencies=WORKERS)

@@ -1,21 +1,21 @@
 """Jobs: queueing and reading [researcher|worker], and the worker protocol [worker].
 
-  POST /api/jobs/claim {"worker", "kinds"?, "info"?} -> {"job": Job|null}
-  POST /api/jobs/{id}/heartbeat {"worker", "progress"?, "message"?, "logs"?}  (409: no longer yours -- abandon it)
-  PUT  /api/jobs/{id}/artifacts/{name}?worker=W   body: the file
-  POST /api/jobs/{id}/complete {"worker", "result"}   (a repeat after a lost answer is fine)
-  POST /api/jobs/{id}/fail {"worker", "error", "retry"?, "logs"?}
+  POST /api/jobs/claim {"worker", "kinds"?, "info"?} -> {"job": Job|null, "lease": token|null}
+  POST /api/jobs/{id}/heartbeat {"worker", "lease", "progress"?, "message"?, "logs"?}  (409: no longer yours)
+  PUT  /api/jobs/{id}/artifacts/{name}?lease=L   body: the file
+  POST /api/jobs/{id}/complete {"worker", "lease", "result"}   (a repeat after a lost answer is fine)
+  POST /api/jobs/{id}/fail {"worker", "lease", "error", "retry"?, "logs"?}
 
-Leases: a job whose worker sent no heartbeat for `job_stale_s` goes back to the queue on the next
-claim; the dead worker's late heartbeat, upload or completion then gets 409 because the job is no
-longer running under its name (each worker process has a unique name), so a result is only ever
-taken once. After every completion or failure the rounds are reconciled, which applies the result.
+Leases: each claim hands out a random token for that attempt; a job whose worker sent no heartbeat
+for `job_stale_s` goes back to the queue on the next claim, and the dead worker's late heartbeat,
+upload or completion then gets 409 because its token no longer holds the job, so a result is only
+ever taken once, and nobody else can report for a worker by naming it. After every completion or
+failure the rounds are reconciled, which applies the result.
 """
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from labeler.errors import Conflict
 from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, WORKERS
 from labeler.http.deps import State
 from labeler.http.routers.artifacts import store_upload
@@ -39,11 +39,11 @@ def list_jobs(st: State, status: str | None = None, kind: str | None = None, tas
 
 @router.post("/claim", response_model=Claimed, dependencies=WORKERS)
 def claim(body: ClaimIn, st: State) -> dict:
-    name = check_name(body.worker, "worker name")
+    name = check_name(body.worker, "worker name", fold_case=False)
     job = st.store.jobs.claim(name, body.kinds, st.config.job_stale_s)
     st.rounds.reconcile()  # the claim may have failed stale jobs for good
     st.workers.saw(name, job["id"] if job else None, body.info)
-    return {"job": job}
+    return {"job": job, "lease": job.pop("lease") if job else None}
 
 
 @router.get("/{job_id}", response_model=Job, dependencies=TOKEN_HOLDERS)
@@ -54,7 +54,7 @@ def get_job(job_id: int, st: State) -> dict:
 @router.post("/{job_id}/heartbeat", response_model=Job, dependencies=WORKERS)
 @router.post("/{job_id}/progress", response_model=Job, dependencies=WORKERS, include_in_schema=False)
 def heartbeat(job_id: int, body: HeartbeatIn, st: State) -> dict:
-    job = st.store.jobs.heartbeat(job_id, body.worker, body.progress, body.message)
+    job = st.store.jobs.heartbeat(job_id, body.lease, body.progress, body.message)
     if body.logs:
         st.store.jobs.add_logs(job_id, job["attempts"], body.worker, body.logs)
     st.workers.saw(body.worker, job_id)
@@ -62,19 +62,17 @@ def heartbeat(job_id: int, body: HeartbeatIn, st: State) -> dict:
 
 
 @router.put("/{job_id}/artifacts/{name}", response_model=ArtifactStored, dependencies=WORKERS)
-async def upload(job_id: int, name: str, worker: str, request: Request, st: State) -> dict:
-    job = st.store.jobs.get(job_id)
-    if job["status"] != "running" or job["worker"] != worker:
-        raise Conflict(f"job {job_id} is not running under worker {worker!r}; abandon it")
+async def upload(job_id: int, name: str, lease: str, request: Request, st: State) -> dict:
+    st.store.jobs.running_under(job_id, lease)
     return await store_upload(st, name, request)
 
 
 @router.post("/{job_id}/complete", response_model=Job, dependencies=WORKERS)
 def complete(job_id: int, body: CompleteIn, st: State) -> dict:
     job = st.store.jobs.get(job_id)
-    if job["status"] == "done" and job["worker"] == body.worker:
+    if job["status"] == "done" and st.store.jobs.holds(job, body.lease):
         return job  # a repeat after a lost answer: already taken, nothing to do
-    job = st.store.jobs.complete(job_id, body.worker, body.result)
+    job = st.store.jobs.complete(job_id, body.lease, body.result)
     st.workers.saw(body.worker)
     st.rounds.reconcile()
     return job
@@ -82,10 +80,10 @@ def complete(job_id: int, body: CompleteIn, st: State) -> dict:
 
 @router.post("/{job_id}/fail", response_model=Job, dependencies=WORKERS)
 def fail(job_id: int, body: FailIn, st: State) -> dict:
-    job = st.store.jobs.get(job_id)
-    if body.logs and job["status"] == "running" and job["worker"] == body.worker:
+    job = st.store.jobs.running_under(job_id, body.lease)
+    if body.logs:
         st.store.jobs.add_logs(job_id, job["attempts"], body.worker, body.logs)
-    job = st.store.jobs.fail(job_id, body.worker, body.error, body.retry)
+    job = st.store.jobs.fail(job_id, body.lease, body.error, body.retry)
     st.store.jobs.add_logs(job_id, job["attempts"], body.worker,
                            [f"FAILED ({'will retry' if job['status'] == 'queued' else 'final'}): {body.error}"])
     st.workers.saw(body.worker)

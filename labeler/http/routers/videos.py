@@ -14,11 +14,13 @@ router = APIRouter(prefix="/api/videos", tags=["videos"], responses=ERRORS)
 
 @router.get("/{name:path}", response_class=FileResponse,
             responses={200: {"content": {"video/mp4": {}}, "description": "H.264 mp4"}})
-def get_video(name: str, st: State) -> FileResponse:
-    """Range requests work (seeking); a video never changes once made, so it is cached for a year."""
+def get_video(name: str, st: State, v: str | None = None) -> FileResponse:
+    """Range requests work (seeking). With the version the episode views link (`?v=`, the trajectory file's
+    hash) the answer may be cached for good; without it, or with a stale one, it must be revalidated."""
     if not name.endswith(".mp4"):
         raise Invalid(f"invalid video name {name!r}: expected <trajectory id>.mp4")
     traj_id = check_id(name[:-4], "trajectory id")
-    st.store.trajectories.get(traj_id)
+    version = (st.store.trajectories.get(traj_id).get("artifact_sha256") or "")[:16]
+    current = bool(version) and v == version
     return FileResponse(st.videos.get(traj_id), media_type="video/mp4",
-                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+                        headers={"Cache-Control": "private, max-age=31536000, immutable" if current else "no-cache"})

@@ -72,11 +72,15 @@ class ClaimIn(BaseModel):
 
 
 class Claimed(Model):
+    """The claimed job and its attempt's lease token (send it with every heartbeat, upload and report)."""
+
     job: Job | None
+    lease: str | None = None
 
 
 class HeartbeatIn(BaseModel):
     worker: str
+    lease: str
     progress: float | None = None
     message: str | None = None
     logs: list[str] = Field(default_factory=list)
@@ -84,11 +88,13 @@ class HeartbeatIn(BaseModel):
 
 class CompleteIn(BaseModel):
     worker: str
+    lease: str
     result: dict[str, Any] = Field(default_factory=dict)
 
 
 class FailIn(BaseModel):
     worker: str
+    lease: str
     error: str
     retry: bool = True
     logs: list[str] = Field(default_factory=list)

@@ -14,30 +14,32 @@ def test_job_lifecycle(store):
     got = store.jobs.claim("w1", kinds=["tune"])
     assert got["id"] == job["id"] and got["status"] == "running" and got["attempts"] == 1
     assert store.jobs.claim("w2") is None
-    assert store.jobs.heartbeat(job["id"], "w1", 0.5, "half")["progress"] == 0.5
+    assert store.jobs.heartbeat(job["id"], got["lease"], 0.5, "half")["progress"] == 0.5
     with pytest.raises(Conflict):
-        store.jobs.heartbeat(job["id"], "w2", 0.6)
-    done = store.jobs.complete(job["id"], "w1", {"latent_id": 3})
+        store.jobs.heartbeat(job["id"], "not the lease", 0.6)
+    done = store.jobs.complete(job["id"], got["lease"], {"latent_id": 3})
     assert done["status"] == "done" and done["result"] == {"latent_id": 3} and done["finished_at"]
+    assert store.jobs.holds(done, got["lease"]) and not store.jobs.holds(done, "x")
     with pytest.raises(Conflict):
-        store.jobs.complete(job["id"], "w1")
+        store.jobs.complete(job["id"], got["lease"])
 
 
 def test_stale_and_failed_jobs_are_retried_until_attempts_run_out(store):
     job = store.jobs.enqueue("rollout", max_attempts=2)
-    store.jobs.claim("w1")
+    first = store.jobs.claim("w1")
     # w1 went silent: with stale_after_s=0 the next claim takes the job over
     again = store.jobs.claim("w2", stale_after_s=0)
     assert again["id"] == job["id"] and again["worker"] == "w2" and again["attempts"] == 2
     with pytest.raises(Conflict):
-        store.jobs.heartbeat(job["id"], "w1")  # the old worker learns it lost the job
-    failed = store.jobs.fail(job["id"], "w2", "boom")
+        store.jobs.heartbeat(job["id"], first["lease"])  # the old worker learns it lost the job
+    failed = store.jobs.fail(job["id"], again["lease"], "boom")
     assert failed["status"] == "failed" and failed["error"] == "boom"  # out of attempts
 
     retry = store.jobs.enqueue("rollout", max_attempts=3)
-    store.jobs.claim("w1")
-    assert store.jobs.fail(retry["id"], "w1", "flaky")["status"] == "queued"
+    lease = store.jobs.claim("w1")["lease"]
+    assert store.jobs.fail(retry["id"], lease, "flaky")["status"] == "queued"
     assert store.jobs.claim("w3")["id"] == retry["id"]
+    assert store.jobs.abandon(retry["id"], "its worker died")["status"] == "queued"  # the app's own verdict
 
 
 def test_in_process_jobs_are_not_requeued(store):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import stat
 
+import duckdb
 import pytest
 
 from labeler.db.database import Database
@@ -25,7 +26,7 @@ def test_migrations_apply_once_in_order(tmp_path):
 def test_failed_migration_rolls_back(tmp_path):
     path = tmp_path / "m.duckdb"
     bad = Migration(MIGRATIONS[-1].version + 1, "broken", ("CREATE TABLE half (x INT)", "THIS IS NOT SQL"))
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.ParserException):
         Store(path, migrations=(*MIGRATIONS, bad))
     with Store(path) as s:
         assert s.schema_version() == MIGRATIONS[-1].version

@@ -72,3 +72,4 @@ def test_adjudicated_pair_once_repeats_add_nothing(seeded):
     after = _tune_labels(store, task)
     assert sorted(map(tuple, after)) == sorted(map(tuple, labels))
     assert not any(t in aliases for lab in after for t in lab[:2])
+

@@ -93,7 +93,8 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         assert view["active_latent_id"] == r1["candidate_latent_id"]
         z1 = np.array(res.active_vector(a["id"]))
         assert not np.allclose(z1, z0)
-        cmp = res("GET", "/latents/compare", params={"ids": f"{rates['prompt']['latent_id']},{r1['candidate_latent_id']}"})
+        ids = f"{rates['prompt']['latent_id']},{r1['candidate_latent_id']}"
+        cmp = res("GET", "/latents/compare", params={"ids": ids})
         assert cmp["cosine"][0][0] == pytest.approx(1.0) and cmp["l2"][0][1] > 0
 
         # -- round 2 starts from the promoted latent's rollouts; a failing tune keeps that latent
@@ -109,7 +110,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         assert res("POST", f"/rounds/{r2['id']}/reject")["status"] == "rejected"
 
         # -- continual learning: tuning task B never changes task A's latent
-        library_a = [(l["id"], l["norm"]) for l in res.task(a["id"])["latents"]]
+        library_a = [(lat["id"], lat["norm"]) for lat in res.task(a["id"])["latents"]]
         b = res.create_task("drink", "collect_drink", "collect_drink")
         small = {**TINY, "eval_episodes": 2, "review_videos": 1}
         rb = res("POST", f"/tasks/{b['id']}/rounds", 201, json={"config": small})
@@ -122,7 +123,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         assert res.task(b["id"])["active_latent_id"] == rb["candidate_latent_id"]
         assert res.task(a["id"])["active_latent_id"] == r1["candidate_latent_id"]
         assert np.allclose(res.active_vector(a["id"]), z1)
-        assert [(l["id"], l["norm"]) for l in res.task(a["id"])["latents"]] == library_a
+        assert [(lat["id"], lat["norm"]) for lat in res.task(a["id"])["latents"]] == library_a
 
         # -- roll back task A to z0 (and only task A)
         back = res("POST", f"/tasks/{a['id']}/rollback")
@@ -169,7 +170,8 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
         spec = client.get(f"/api/jobs/{rnd['job']['id']}").json()["payload"]
         start = ROUND_WORLD_BASE + tid * 1_000_000 + 10_000
         assert spec["seeds"] == list(range(start, start + 5)) and spec["policy"] == "untrained"
-        assert spec["id_prefix"] == f"t{tid}-r1-L{z0['id']}" and len(spec["z"]) == 512 and spec["task"]["max_steps"] == 30
+        assert spec["id_prefix"] == f"t{tid}-r1-L{z0['id']}" and len(spec["z"]) == 512
+        assert spec["task"]["max_steps"] == 30
         again = client.post(f"/api/researcher/tasks/{tid}/rounds", json={})
         assert again.status_code == 409  # one open round per task
         assert client.post(f"/api/researcher/rounds/{rnd['id']}/tune", json={}).status_code == 409  # still collecting

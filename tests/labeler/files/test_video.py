@@ -63,3 +63,54 @@ def test_video_cache_encodes_once_under_concurrency(tmp_path):
     assert calls == ["abc"] and len(set(out)) == 1 and out[0].is_file()
     cache.get("abc")
     assert calls == ["abc"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB file system of its own (tmpfs), to fill up; skipped where mounting is not allowed."""
+    import subprocess
+
+    root = tmp_path / "disk"
+    root.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(root)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root); the full-disk path is untested on this machine")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+def test_a_full_disk_publishes_nothing(small_disk):
+    from labeler.errors import StorageUnavailable
+
+    with pytest.raises(StorageUnavailable, match="full") as err:
+        encode_mp4(np.random.default_rng(0).integers(0, 255, (60, 64, 64, 3), dtype=np.uint8),
+                   small_disk / "big.mp4", scale=4)
+    assert err.value.status_code == 507
+    assert list(small_disk.iterdir()) == []  # no empty or half video, no temporary file
+
+
+def test_a_read_only_disk_says_so(small_disk):
+    import subprocess
+
+    from labeler.errors import StorageUnavailable
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(StorageUnavailable) as err:
+        encode_mp4(frames(4, 16), small_disk / "x.mp4")
+    assert err.value.status_code == 503 and "read-only" in str(err.value)
+
+
+def test_frames_can_stream_from_an_iterator(tmp_path):
+    seen = []
+
+    def stream():
+        for k in range(5):
+            seen.append(k)
+            yield frames(1, 16)[0]
+
+    path = encode_mp4(stream(), tmp_path / "s.mp4", scale=1)
+    assert seen == [0, 1, 2, 3, 4] and path.read_bytes()[4:8] == b"ftyp"
+    with pytest.raises(ValueError, match="first one's shape"):
+        encode_mp4(iter([frames(1, 16)[0], frames(1, 8)[0]]), tmp_path / "bad.mp4")
+    assert not (tmp_path / "bad.mp4").exists()

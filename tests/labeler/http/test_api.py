@@ -6,43 +6,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
 from labeler.config import AppConfig
 from labeler.db.store import Store
-from labeler.files.tokens import Tokens
 from labeler.http.app import create_app
+from tests.labeler.http.helpers import label_body, next_pair, tokens
 from tests.support.app_process import REPO_ROOT
 from tests.support.synthetic import seed_data_dir, synthetic_trajectory
-
-
-@pytest.fixture
-def env(tmp_path):
-    seeded = seed_data_dir(tmp_path, n_traj=8, per_traj=2, length=8)
-    cfg = AppConfig(data_dir=tmp_path, bootstrap=False, ui=False, labels_per_pair=2)
-    with TestClient(create_app(cfg)) as client:
-        yield client, seeded, cfg
-
-
-def tokens(cfg: AppConfig) -> tuple[dict[str, str], dict[str, str]]:
-    """(researcher, worker) Authorization headers."""
-    t = Tokens.load_or_create(cfg.data_dir)
-    return {"Authorization": f"Bearer {t.researcher}"}, {"Authorization": f"Bearer {t.worker}"}
-
-
-def next_pair(client, task_id, who, exclude=()):
-    r = client.get("/api/pairs/next", params={"task_id": task_id, "annotator": who,
-                                              "exclude": ",".join(map(str, exclude))})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def label_body(pair, who, choice="left", sub=None):
-    return {"submission_id": sub or str(uuid.uuid4()), "pair_id": pair["id"], "annotator": who, "choice": choice,
-            "left_traj": pair["left"]["id"], "right_traj": pair["right"]["id"], "time_spent_ms": 900}
 
 
 def test_status_tasks_and_pair_view(env):
@@ -55,7 +28,7 @@ def test_status_tasks_and_pair_view(env):
     pair = res["pair"]
     assert res["progress"] == {"done": 0, "total": 8, "pairs": 8, "complete": 0, "k": 2}
     assert pair["target"] == "collect_wood" and pair["left"]["id"] != pair["right"]["id"]
-    assert pair["left"]["video_url"] == f"/api/videos/{pair['left']['id']}.mp4"
+    assert pair["left"]["video_url"].startswith(f"/api/videos/{pair['left']['id']}.mp4?v=")
     video = client.get(pair["left"]["video_url"])
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
     part = client.get(pair["left"]["video_url"], headers={"Range": "bytes=0-99"})
@@ -184,14 +157,17 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     job = client.post("/api/jobs", json={"kind": "tune", "task_id": tid, "payload": {"epochs": 3}}, headers=R).json()
     # the worker protocol needs the worker token; without it: 403
     assert client.post("/api/jobs/claim", json={"worker": "gpu-1"}).status_code == 403
-    claimed = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()["job"]
+    got = client.post("/api/jobs/claim", json={"worker": "gpu-1", "kinds": ["tune"]}, headers=w).json()
+    claimed, lease = got["job"], got["lease"]
     assert claimed["id"] == job["id"]
     assert client.post("/api/jobs/claim", json={"worker": "gpu-2"}, headers=w).json()["job"] is None
     hb = client.post(f"/api/jobs/{job['id']}/heartbeat",
-                     json={"worker": "gpu-1", "progress": 0.3, "message": "epoch 1"}, headers=w)
+                     json={"worker": "gpu-1", "lease": lease, "progress": 0.3, "message": "epoch 1"}, headers=w)
     assert hb.json()["progress"] == 0.3
-    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2"}, headers=w).status_code == 409
-    done = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "gpu-1", "result": {"latent_id": 2}},
+    assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "gpu-2", "lease": "x"},
+                       headers=w).status_code == 409
+    done = client.post(f"/api/jobs/{job['id']}/complete",
+                       json={"worker": "gpu-1", "lease": lease, "result": {"latent_id": 2}},
                        headers=w)
     assert done.json()["status"] == "done"
     assert client.get(f"/api/jobs/{job['id']}", headers=R).json()["result"] == {"latent_id": 2}

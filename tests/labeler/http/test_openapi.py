@@ -4,12 +4,16 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from labeler.config import AppConfig
+from labeler.files.tokens import Tokens
 from labeler.http.app import create_app
 
 
 def test_every_route_documents_a_typed_success_response(tmp_path):
     with TestClient(create_app(AppConfig(data_dir=tmp_path, bootstrap=False, ui=False))) as client:
-        spec = client.get("/openapi.json").json()
+        assert client.get("/openapi.json").status_code == 403 and client.get("/docs").status_code == 403
+        researcher = {"Authorization": f"Bearer {Tokens.load_or_create(tmp_path).researcher}"}
+        spec = client.get("/openapi.json", headers=researcher).json()
+        assert client.get("/docs", headers=researcher).status_code == 200
     untyped = []
     for path, ops in spec["paths"].items():
         for method, op in ops.items():

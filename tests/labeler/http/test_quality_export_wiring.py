@@ -11,8 +11,8 @@ from labeler.files.tokens import Tokens
 from labeler.http.app import create_app
 from tests.support.synthetic import seed_data_dir
 
-ROUTES = ["/quality", "/api/quality/summary?task_id=1", "/api/quality/adjudication?task_id=1", "/api/export/labels.jsonl",
-          "/api/export/chosen_rejected.jsonl", "/api/export/latents.jsonl"]
+ROUTES = ["/quality", "/api/quality/summary?task_id=1", "/api/quality/adjudication?task_id=1",
+          "/api/export/labels.jsonl", "/api/export/chosen_rejected.jsonl", "/api/export/latents.jsonl"]
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ RESEARCHER_ROUTES = [("GET", "/api/researcher/overview"), ("GET", "/api/research
                      ("POST", "/api/researcher/tasks/1/rounds"), ("POST", "/api/researcher/rounds/1/promote"),
                      ("POST", "/api/researcher/tasks/1/rollback"), ("GET", "/api/researcher/worker-command")]
 WORKER_ROUTES = [("POST", "/api/jobs/claim"), ("POST", "/api/jobs/1/heartbeat"), ("POST", "/api/jobs/1/complete"),
-                 ("POST", "/api/jobs/1/fail"), ("PUT", "/api/jobs/1/artifacts/x.npz?worker=w")]
+                 ("POST", "/api/jobs/1/fail"), ("PUT", "/api/jobs/1/artifacts/x.npz?lease=w")]
 
 
 @pytest.mark.parametrize("method,path", RESEARCHER_ROUTES)
@@ -75,7 +75,8 @@ def test_annotators_still_label_and_researcher_token_works(env):
     assert nxt.status_code == 200 and nxt.json()["pair"] is not None
     ov = client.get("/api/researcher/overview", headers=bearer(tokens.researcher))
     assert ov.status_code == 200 and [t["name"] for t in ov.json()["tasks"]] == ["collect_wood"]
-    assert client.post("/api/jobs/claim", json={"worker": "w"}, headers=bearer(tokens.worker)).json() == {"job": None}
+    claimed = client.post("/api/jobs/claim", json={"worker": "w"}, headers=bearer(tokens.worker)).json()
+    assert claimed == {"job": None, "lease": None}
     mode = stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode)
     assert mode == 0o600, oct(mode)
     assert Tokens.load_or_create(tmp_path) == tokens  # stable across restarts
@@ -104,9 +105,10 @@ def _concrete(path: str) -> str:
 
 def test_every_api_route_but_the_annotators_needs_a_token(env):
     """Walks the app's OpenAPI schema, so a route added later without a role check fails here."""
-    client, _, _ = env
+    client, tokens, _ = env
     seen = set()
-    for path, ops in client.get("/openapi.json").json()["paths"].items():
+    spec = client.get("/openapi.json", headers=bearer(tokens.researcher)).json()
+    for path, ops in spec["paths"].items():
         if not path.startswith("/api/"):
             continue
         for method in ops:
@@ -155,3 +157,22 @@ def test_refused_writes_write_nothing(env):
     job = {"kind": "tune", "task_id": seeded["task_id"]}
     assert client.post("/api/jobs", json=job).status_code == 403
     assert client.get("/api/jobs", headers=bearer(tokens.researcher)).json() == []
+
+
+def test_the_api_description_is_the_researchers(env):
+    client, tokens, _ = env
+    for path in ("/openapi.json", "/docs"):
+        assert client.get(path).status_code == 403
+        assert client.get(path, headers=bearer(tokens.worker)).status_code == 403
+        assert client.get(path, headers=bearer(tokens.researcher)).status_code == 200
+
+
+def test_the_data_directory_is_private(env):
+    client, _, seeded = env
+    data = seeded["data"]
+    pair = client.get("/api/pairs/next", params={"task_id": seeded["task_id"], "annotator": "p"}).json()["pair"]
+    assert client.get(pair["left"]["video_url"]).status_code == 200
+    video = data / "artifacts" / "videos" / f"{pair['left']['id']}.mp4"
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (data, data / "pgt.duckdb", data / "tokens.json",
+                                                         data / "artifacts", data / "artifacts" / "videos", video)}
+    assert all(mode & 0o077 == 0 for mode in modes.values()), {str(p): oct(m) for p, m in modes.items()}
