@@ -13,8 +13,10 @@ under the current z (`pgt_core.active`); the first batch of both is uniform (at 
 every margin is 0). Each tuned latent is evaluated by its success rate on held-out world
 seeds, with the same seeds and sampling streams for every latent (common random numbers).
 
-Prints success per budget for both methods and how many labels active selection saves to
-reach the success random selection reaches with the full budget. Uses the shipped
+Prints success per budget for both methods with 95% Wilson intervals, the paired difference of
+each against z0 and of active against random (Newcombe interval, exact McNemar p; episodes of
+all repeats pooled, each paired with the same world under the other latent), and how many labels
+active selection saves to reach the success random selection reaches with the full budget. Uses the shipped
 checkpoint; without it, an untrained policy (and says so): then success stays near zero
 and the comparison means little.
 """
@@ -37,6 +39,7 @@ from pgt_core.engines import get_rollout_engine  # noqa: E402
 from pgt_core.logprob import FeatureCache  # noqa: E402
 from pgt_core.pairs import Pair, SyntheticTeacher  # noqa: E402
 from pgt_core.policy.checkpoint import DEFAULT_CHECKPOINT, Foundation, load_foundation  # noqa: E402
+from pgt_core.stats import compare_paired, format_paired, format_rate, success_rate  # noqa: E402
 from pgt_core.tasks import get_task  # noqa: E402
 from pgt_core.tuning import TuningError, tune_latent  # noqa: E402
 
@@ -131,20 +134,24 @@ def main() -> None:
 
     eval_seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + args.eval_episodes))
 
-    def success(z: torch.Tensor) -> float:
+    def outcomes(z: torch.Tensor) -> np.ndarray:
         trajs = engine(foundation.policy, z, task, eval_seeds, keep_frames=False, sample_seed=2)
-        return float(np.mean([task.success(t) for t in trajs]))
+        return np.array([task.success(t) for t in trajs], dtype=bool)
 
-    base = success(z0)
+    base_outcomes = outcomes(z0)
+    base = float(base_outcomes.mean())
     budgets = list(range(args.batch, args.max_labels + 1, args.batch))
     curves: dict[str, dict[int, list[float]]] = {"random": {b: [] for b in budgets}, "active": {b: [] for b in budgets}}
+    episodes: dict[str, dict[int, list[np.ndarray]]] = {m: {b: [] for b in budgets} for m in curves}
     decisive: dict[str, list[float]] = {"random": [], "active": []}
     for repeat in range(args.repeats):
         for method in ("random", "active"):
             zs, share = run_method(method, foundation, pool, rewards, cache, z0, args, repeat)
             decisive[method].append(share)
             for budget, z in zs.items():
-                curves[method][budget].append(success(z))
+                won = outcomes(z)
+                episodes[method][budget].append(won)
+                curves[method][budget].append(float(won.mean()))
             print(f"repeat {repeat} {method}: " + ", ".join(f"{b}:{curves[method][b][-1]:.0%}" for b in budgets)
                   + f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
 
@@ -155,10 +162,21 @@ def main() -> None:
     print()
     print(f"checkpoint: {source}; task {task.name} (max_steps {task.max_steps}); z0 success {base:.0%}; "
           f"{args.repeats} repeats x {args.eval_episodes} eval episodes; teacher flip {args.flip}")
-    print("| labels | random | active |")
-    print("|---|---|---|")
+    pooled = {m: {b: np.concatenate(v) for b, v in c.items()} for m, c in episodes.items()}
+    base_pooled = np.tile(base_outcomes, args.repeats)
+    print(f"z0: {format_rate(success_rate(base_outcomes))}; success [95% CI] over {args.repeats} x "
+          f"{args.eval_episodes} episodes; differences in points [95% CI] with exact McNemar p (* p < 0.05)")
+    print("| labels | random | active | random - z0 | active - z0 | active - random |")
+    print("|---|---|---|---|---|---|")
+    comparisons = {}
     for b in budgets:
-        print(f"| {b} | {mean['random'][b]:.1%} | {mean['active'][b]:.1%} |")
+        r, a = pooled["random"][b], pooled["active"][b]
+        comparisons[b] = {"random_vs_z0": compare_paired(base_pooled, r),
+                          "active_vs_z0": compare_paired(base_pooled, a), "active_vs_random": compare_paired(r, a)}
+        c = comparisons[b]
+        print(f"| {b} | {format_rate(success_rate(r))} | {format_rate(success_rate(a))} | "
+              f"{format_paired(c['random_vs_z0'])} | {format_paired(c['active_vs_z0'])} | "
+              f"{format_paired(c['active_vs_random'])} |")
     print(f"decisive labels (not tie): random {np.mean(decisive['random']):.0%}, "
           f"active {np.mean(decisive['active']):.0%}")
     if target <= base + 1e-9:
@@ -176,6 +194,8 @@ def main() -> None:
         Path(args.out).write_text(json.dumps({"checkpoint": source, "task": task.name, "z0_success": base,
                                               "args": vars(args), "curves": curves, "mean": mean,
                                               "decisive_share": decisive, "labels_needed_random": need_random,
+                                              "comparisons": {b: {k: v.to_dict() for k, v in c.items()}
+                                                              for b, c in comparisons.items()},
                                               "labels_needed_active": need_active, "labels_saved": saved}, indent=1))
 
 

@@ -24,14 +24,20 @@ def _check(*tensors: torch.Tensor) -> None:
 
 def _reward_metrics(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor, ref_l: torch.Tensor,
                     beta: float) -> Metrics:
-    """DPO's implicit rewards beta * (log pi - log ref), their margin and how often chosen > rejected."""
+    """DPO's implicit rewards beta * (log pi - log ref), their margin and how often chosen > rejected.
+
+    accuracy counts a zero margin as half right: at the reference itself every margin is exactly 0,
+    and the latent has no opinion there (a coin flip), not a wrong one. `zero_margin` is that share.
+    """
     chosen = beta * (pi_w - ref_w).detach()
     rejected = beta * (pi_l - ref_l).detach()
+    margin = chosen - rejected
     return {
         "chosen_reward": float(chosen.mean()),
         "rejected_reward": float(rejected.mean()),
-        "margin": float((chosen - rejected).mean()),
-        "accuracy": float((chosen > rejected).float().mean()),
+        "margin": float(margin.mean()),
+        "accuracy": float(((margin > 0).float() + 0.5 * (margin == 0).float()).mean()),
+        "zero_margin": float((margin == 0).float().mean()),
     }
 
 
@@ -62,7 +68,8 @@ def ipo_loss(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor, ref_l:
     loss = ((h - target) ** 2).mean()
     decisive = ~ties.bool() if ties is not None else torch.ones_like(h, dtype=torch.bool)
     metrics = _reward_metrics(pi_w[decisive], pi_l[decisive], ref_w[decisive], ref_l[decisive], beta) \
-        if decisive.any() else {"chosen_reward": 0.0, "rejected_reward": 0.0, "margin": 0.0, "accuracy": 0.0}
+        if decisive.any() else {"chosen_reward": 0.0, "rejected_reward": 0.0, "margin": 0.0, "accuracy": 0.5,
+                                "zero_margin": 1.0}
     return loss, metrics
 
 

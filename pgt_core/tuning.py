@@ -22,6 +22,7 @@ from typing import Any, Callable, Hashable, Iterator, Literal, Mapping, Sequence
 import numpy as np
 import torch
 
+from pgt_core.diagnostics import BestEpochKind, LatentDrift, best_epoch_kind, best_epoch_note, latent_drift
 from pgt_core.logprob import FeatureCache, trajectory_logprobs
 from pgt_core.losses import Metrics, bc_positive_loss, dpo_loss, ipo_loss
 from pgt_core.pairs import Pair, preference_indices
@@ -46,6 +47,7 @@ class EpochStats:
     val_loss: float | None
     train_metrics: Metrics = field(default_factory=dict)
     val_metrics: Metrics = field(default_factory=dict)
+    z_l2: float | None = None  # ||z - z_start|| after this epoch (latent tuning only)
 
 
 @dataclass
@@ -68,11 +70,32 @@ class TuneResult:
     n_train: int
     n_val: int
     seconds: float
+    epochs: int = 0  # epochs run
+    drift: LatentDrift | None = None  # the returned z against the start
+    final_drift: LatentDrift | None = None  # the last epoch's z against the start (where tuning went)
+
+    @property
+    def best_epoch_kind(self) -> BestEpochKind:
+        """'first' (unchanged), 'last' (still improving) or 'interior' (the held-out rule stopped it)."""
+        return best_epoch_kind(self.best_epoch, self.epochs)
+
+    @property
+    def diagnosis(self) -> str:
+        """Plain statement for the job log and the review: the best-epoch case and how far z moved."""
+        text = best_epoch_note(self.best_epoch, self.epochs, held_out=self.n_val > 0)
+        if self.drift is not None:
+            d = self.drift
+            text += (f"; z moved {d.l2:.3g} (L2, {d.relative_l2:.0%} of |z0|), cosine to the start {d.cosine:.3f}, "
+                     f"|z| {d.start_norm:.3g} -> {d.norm:.3g}")
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the latent itself as a list of floats)."""
-        d = {k: v for k, v in asdict(self).items() if k != "z"}
+        d = {k: v for k, v in asdict(self).items() if k not in ("z", "drift", "final_drift")}
         d["z"] = self.z.tolist()
+        d["drift"] = self.drift.to_dict() if self.drift is not None else None
+        d["final_drift"] = self.final_drift.to_dict() if self.final_drift is not None else None
+        d["best_epoch_kind"], d["diagnosis"] = self.best_epoch_kind, self.diagnosis
         return d
 
 
@@ -93,7 +116,7 @@ class _Items:
     """Preference items as trajectory rows: winner, loser, is-tie (one row per pair)."""
 
     w: torch.Tensor
-    l: torch.Tensor
+    lose: torch.Tensor
     tie: torch.Tensor
 
     def __len__(self) -> int:
@@ -101,7 +124,7 @@ class _Items:
 
     def take(self, idx: np.ndarray | torch.Tensor) -> "_Items":
         idx = torch.as_tensor(idx, dtype=torch.long)
-        return _Items(self.w[idx], self.l[idx], self.tie[idx])
+        return _Items(self.w[idx], self.lose[idx], self.tie[idx])
 
 
 def _index_map(trajs: Sequence[Trajectory], pairs: Sequence[Pair]) -> Mapping[Hashable, int] | None:
@@ -116,13 +139,13 @@ def _index_map(trajs: Sequence[Trajectory], pairs: Sequence[Pair]) -> Mapping[Ha
 
 
 def _items(trajs: Sequence[Trajectory], pairs: Sequence[Pair], loss: str) -> _Items:
-    w, l, tie = preference_indices(pairs, _index_map(trajs, pairs), include_ties=(loss == "ipo"))
+    w, lose, tie = preference_indices(pairs, _index_map(trajs, pairs), include_ties=(loss == "ipo"))
     if len(w) == 0:
         raise TuningError(f"no usable pairs for loss {loss!r} ({len(pairs)} pairs given; ties and both_bad "
                           "carry no DPO signal)")
-    if max(int(w.max()), int(l.max())) >= len(trajs) or min(int(w.min()), int(l.min())) < 0:
+    if max(int(w.max()), int(lose.max())) >= len(trajs) or min(int(w.min()), int(lose.min())) < 0:
         raise TuningError("a pair refers to a trajectory index outside the list")
-    return _Items(torch.from_numpy(w), torch.from_numpy(l), torch.from_numpy(tie))
+    return _Items(torch.from_numpy(w), torch.from_numpy(lose), torch.from_numpy(tie))
 
 
 def _split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -143,13 +166,13 @@ def _batch_loss(kind: str, beta: float, items: _Items, score: Scorer, ref: torch
         rows = torch.unique(items.w)
         lp = score(rows)
         return bc_positive_loss(lp, lengths[rows].to(lp.device))
-    rows = torch.unique(torch.cat([items.w, items.l]))
+    rows = torch.unique(torch.cat([items.w, items.lose]))
     lp = score(rows)
     pos = torch.full((int(rows.max()) + 1,), -1, dtype=torch.long)
     pos[rows] = torch.arange(len(rows))
     pos = pos.to(lp.device)
-    pi_w, pi_l = lp[pos[items.w.to(lp.device)]], lp[pos[items.l.to(lp.device)]]
-    ref_w, ref_l = ref[items.w].to(lp.device), ref[items.l].to(lp.device)
+    pi_w, pi_l = lp[pos[items.w.to(lp.device)]], lp[pos[items.lose.to(lp.device)]]
+    ref_w, ref_l = ref[items.w].to(lp.device), ref[items.lose].to(lp.device)
     if kind == "dpo":
         return dpo_loss(pi_w, pi_l, ref_w, ref_l, beta)
     return ipo_loss(pi_w, pi_l, ref_w, ref_l, beta, ties=items.tie)
@@ -164,7 +187,8 @@ def _checked(loss: torch.Tensor, where: str) -> torch.Tensor:
 # -- the shared optimisation loop ------------------------------------------------------------------
 def _fit(kind: str, beta: float, items: _Items, score: Scorer, ref: torch.Tensor, lengths: torch.Tensor,
          optimizer: torch.optim.Optimizer, *, epochs: int, val_fraction: float, batch_pairs: int | None,
-         seed: int, snapshot: Callable[[], None], progress: Progress | None) -> _Fit:
+         seed: int, snapshot: Callable[[], None], progress: Progress | None,
+         distance: Callable[[], float] | None = None) -> _Fit:
     """Adam over pair batches; after every epoch the held-out loss decides whether to `snapshot()`."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -178,7 +202,7 @@ def _fit(kind: str, beta: float, items: _Items, score: Scorer, ref: torch.Tensor
 
     train_loss, train_metrics = evaluate(train, "training")
     val_loss, val_metrics = evaluate(val, "held-out") if len(val) else (None, {})
-    history = [EpochStats(0, train_loss, val_loss, train_metrics, val_metrics)]
+    history = [EpochStats(0, train_loss, val_loss, train_metrics, val_metrics, 0.0 if distance else None)]
     best_epoch, best = 0, val_loss if val_loss is not None else train_loss
     snapshot()
     size = len(train) if not batch_pairs else batch_pairs
@@ -199,7 +223,8 @@ def _fit(kind: str, beta: float, items: _Items, score: Scorer, ref: torch.Tensor
         train_loss = total / seen
         train_metrics = {k: v / seen for k, v in sums.items()}
         val_loss, val_metrics = evaluate(val, "held-out") if len(val) else (None, {})
-        history.append(EpochStats(epoch, train_loss, val_loss, train_metrics, val_metrics))
+        history.append(EpochStats(epoch, train_loss, val_loss, train_metrics, val_metrics,
+                                  distance() if distance else None))
         current = val_loss if val_loss is not None else train_loss
         if current < best:
             best_epoch, best = epoch, current
@@ -220,7 +245,7 @@ def _frozen(policy: torch.nn.Module) -> Iterator[None]:
     try:
         yield
     finally:
-        for p, f in zip(policy.parameters(), flags):
+        for p, f in zip(policy.parameters(), flags, strict=True):
             p.requires_grad_(f)
         policy.train(was_training)
 
@@ -250,7 +275,7 @@ def _as_latent(z0: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 def _reference(score: Scorer, items: _Items, n: int) -> torch.Tensor:
     """log pi(tau | reference) for every trajectory the items use (NaN elsewhere), computed once."""
-    rows = torch.unique(torch.cat([items.w, items.l]))
+    rows = torch.unique(torch.cat([items.w, items.lose]))
     ref = torch.full((n,), float("nan"))
     with torch.no_grad():
         ref[rows] = score(rows).float().cpu()
@@ -308,9 +333,10 @@ def tune_latent(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Seq
 
         fit = _fit(loss, beta, items, _scorer(policy, trajs, cache, lambda: z), ref, _lengths(trajs),
                    torch.optim.Adam([z], lr=lr), epochs=epochs, val_fraction=val_fraction,
-                   batch_pairs=batch_pairs, seed=seed, snapshot=snapshot, progress=progress)
+                   batch_pairs=batch_pairs, seed=seed, snapshot=snapshot, progress=progress,
+                   distance=lambda: float((z.detach() - z0).norm()))
     return TuneResult(best["z"].cpu(), fit.history, fit.best_epoch, fit.best_loss, loss, fit.n_train, fit.n_val,
-                      fit.seconds)
+                      fit.seconds, epochs, latent_drift(best["z"], z0), latent_drift(z, z0))
 
 
 def finetune_policy(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs: Sequence[Pair], z0: torch.Tensor,

@@ -32,6 +32,7 @@ def test_dpo_loss_at_the_reference_is_log_2_and_its_gradient_prefers_the_winner(
     pi_l = torch.tensor([-5.0], requires_grad=True)
     loss, m = dpo_loss(pi_w, pi_l, pi_w.detach(), pi_l.detach())
     assert loss.item() == pytest.approx(math.log(2))
+    assert m["accuracy"] == 0.5 and m["zero_margin"] == 1.0  # no opinion at the reference: a coin flip, not wrong
     loss.backward()
     assert pi_w.grad.item() == pytest.approx(-0.05) and pi_l.grad.item() == pytest.approx(0.05)
     smoothed, _ = dpo_loss(PI_W, PI_L, REF_W, REF_L, beta=0.1, label_smoothing=0.2)
@@ -61,9 +62,9 @@ def test_empty_or_mismatched_inputs_are_refused():
 
 def test_ties_and_both_bad_are_kept_as_records_but_excluded_from_dpo():
     pairs = [Pair(0, 1, "left"), Pair(2, 3, "tie"), Pair(4, 1, "right"), Pair(3, 0, "both_bad")]
-    w, l, tie = preference_indices(pairs)
-    assert w.tolist() == [0, 1] and l.tolist() == [1, 4] and not tie.any()
-    w, l, tie = preference_indices(pairs, include_ties=True)  # IPO may use ties
+    w, lose, tie = preference_indices(pairs)
+    assert w.tolist() == [0, 1] and lose.tolist() == [1, 4] and not tie.any()
+    w, lose, tie = preference_indices(pairs, include_ties=True)  # IPO may use ties
     assert w.tolist() == [0, 2, 1] and tie.tolist() == [False, True, False]
     by_id = preference_indices([Pair("a", "b", "right")], index_of={"a": 7, "b": 9})
     assert by_id[0].tolist() == [9] and by_id[1].tolist() == [7]

@@ -115,3 +115,31 @@ def test_full_finetuning_updates_a_copy_only(data):
     assert res.best_epoch > 0 and any(k.startswith("frame_encoder") for k in changed)
     assert res.history[-1].train_loss < math.log(2)
     assert not any(p.requires_grad for p in res.policy.parameters())
+
+
+def test_tune_result_reports_how_far_z_moved_and_which_epoch_won(data):
+    policy, trajs, pairs, z0, _ = data
+    res = tune_latent(policy, trajs, pairs, z0, epochs=6, lr=0.05, seed=1)
+    h0 = res.history[0]
+    # at z0 every margin is exactly 0: half right, not wrong
+    assert h0.val_metrics["accuracy"] == 0.5 and h0.val_metrics["zero_margin"] == 1.0 and h0.z_l2 == 0.0
+    assert res.drift.l2 == pytest.approx(float((res.z - z0).norm()), rel=1e-5)
+    assert res.drift.cosine == pytest.approx(float(torch.nn.functional.cosine_similarity(res.z, z0, dim=0)), abs=1e-6)
+    assert res.drift.norm == pytest.approx(float(res.z.norm()), rel=1e-6)
+    assert res.history[res.best_epoch].z_l2 == pytest.approx(res.drift.l2, rel=1e-4)
+    assert res.final_drift.l2 == pytest.approx(res.history[-1].z_l2, rel=1e-4) and res.final_drift.l2 > 0
+    assert res.best_epoch == 6 and res.best_epoch_kind == "last" and "still improving" in res.diagnosis
+    d = res.to_dict()
+    assert d["best_epoch_kind"] == "last" and d["drift"]["l2"] == res.drift.l2 and "cosine" in d["diagnosis"]
+    unchanged = tune_latent(policy, trajs, pairs, z0, epochs=0)
+    assert unchanged.best_epoch_kind == "first" and "unchanged" in unchanged.diagnosis
+    assert unchanged.drift.l2 == 0.0 and unchanged.drift.cosine == pytest.approx(1.0)
+
+
+def test_best_epoch_notes_name_all_three_cases():
+    from pgt_core.diagnostics import best_epoch_note
+
+    assert "unchanged" in best_epoch_note(0, 50)
+    assert "stopped nothing" in best_epoch_note(50, 50)
+    assert "stopped there" in best_epoch_note(12, 50)
+    assert "no held-out pairs" in best_epoch_note(12, 50, held_out=False)
