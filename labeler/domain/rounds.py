@@ -156,8 +156,14 @@ class Rounds:
             result["collect"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
             self.store.rounds.update(rnd["id"], status="labelling", result=result)
         elif step == "tuning":
-            cand = self._tuned_latent(rnd, job)
             result["tune"] = {k: v for k, v in res.items() if k != "z"}
+            if res.get("best_epoch") == 0:
+                # Nothing beat the start latent on held-out pairs: the candidate would be the start itself, so
+                # rolling it out and evaluating it would spend minutes on a copy. Back to labelling, saying so.
+                result["tune"]["no_change"] = True
+                self.store.rounds.update(rnd["id"], status="labelling", result=result, job_id=None)
+                return
+            cand = self._tuned_latent(rnd, job)
             self._start_step(self.store.rounds.update(rnd["id"], candidate_latent_id=cand, result=result),
                              "rolling_out", cfg)
         elif step == "rolling_out":

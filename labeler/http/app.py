@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labeler.config import AppConfig
-from labeler.errors import StoreError
+from labeler.errors import FieldInvalid, StoreError
 from labeler.http import pages
 from labeler.http.auth import RESEARCHERS
 from labeler.http.request_guard import RequestGuard
@@ -102,7 +102,8 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        detail = exc.detail() if isinstance(exc, FieldInvalid) else exc.message
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

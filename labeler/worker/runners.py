@@ -166,8 +166,11 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
         ctx.log(f"epoch {h['epoch']}: train loss {h['train_loss']:.4f}"
                 + (f", held-out loss {h['val_loss']:.4f}" if h["val_loss"] is not None else "")
                 + (f", accuracy {h['train'].get('accuracy', 0):.2f}" if "accuracy" in h["train"] else ""))
-    ctx.log(f"best epoch {res.best_epoch} (held-out loss {res.best_val_loss:.4f}); |z| {float(res.z.norm()):.3f}")
-    return Outcome({"z": [float(v) for v in res.z.tolist()], "best_epoch": res.best_epoch,
+    ctx.log(res.diagnosis)
+    return Outcome({"z": [float(v) for v in res.z.tolist()], "best_epoch": res.best_epoch, "epochs": res.epochs,
+                    "best_epoch_kind": res.best_epoch_kind, "diagnosis": res.diagnosis,
+                    "drift": res.drift.to_dict() if res.drift else None,
+                    "final_drift": res.final_drift.to_dict() if res.final_drift else None,
                     "best_val_loss": _finite(res.best_val_loss), "loss": res.loss, "n_train": res.n_train,
                     "n_val": res.n_val, "n_labels": len(pairs), "n_decisive": decisive, "seconds": res.seconds,
                     "history": history, "best": best, "device": device})

@@ -101,9 +101,14 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         r2 = res("POST", f"/tasks/{a['id']}/rounds", 201, json={"config": TINY})
         assert r2["status"] == "labelling" and r2["pairs"] == 9 and r2["base_latent_id"] == r1["candidate_latent_id"]
         label_pending(app.url, a["id"], score=teacher_score)
-        res("POST", f"/rounds/{r2['id']}/tune", json={"config": {"lr": 1e38}})  # absurd: Adam overflows
+        absurd = res("POST", f"/rounds/{r2['id']}/tune", 422, json={"config": {"lr": 1e38}})
+        assert absurd["detail"][0]["loc"][-1] == "lr" and "between" in absurd["detail"][0]["msg"]  # said beside lr
+        kept = tmp_path / "artifacts" / "trajectories"
+        lost = next(kept.glob(f"t{a['id']}-r1-L{r1['candidate_latent_id']}-*.npz"))
+        lost.unlink()  # a tune that cannot fetch its data fails for good, and changes nothing
+        res("POST", f"/rounds/{r2['id']}/tune")
         r2 = res.wait_round(a["id"], r2["id"], ("failed", "review"))
-        assert r2["status"] == "failed" and "overflow" in r2["error"], r2
+        assert r2["status"] == "failed" and "no artifact" in r2["error"], r2
         assert r2["job"]["status"] == "failed" and r2["job"]["attempts"] == 1  # not retried: it would fail again
         assert res.task(a["id"])["active_latent_id"] == r1["candidate_latent_id"]
         assert np.allclose(res.active_vector(a["id"]), z1)
