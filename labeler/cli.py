@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="DuckDB file and artifacts live here")
     p.add_argument("--labels-per-pair", type=int, default=3, help="k: how many people label each pair")
+    p.add_argument("--annotators", choices=("open", "invite"), default="open",
+                   help="open: anyone types a name; invite: only people with a researcher's invite link label")
     p.add_argument("--bootstrap-task", default="collect_wood", help="the default task made on first start")
     p.add_argument("--bootstrap-episodes", type=int, default=24, help="episodes rolled out on first start")
     p.add_argument("--no-bootstrap", action="store_true", help="do not create the default task and rollouts")
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=args.data_dir,
         base_url=f"http://{args.host}:{args.port}",
         labels_per_pair=args.labels_per_pair,
+        annotators=args.annotators,
         bootstrap=not args.no_bootstrap,
         bootstrap_task=args.bootstrap_task,
         bootstrap_episodes=args.bootstrap_episodes,

@@ -251,6 +251,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    # Annotators invited by a researcher: the invite's code, and the session it opens, carry their name.
+    Migration(8, "annotator invites: login_codes.name, sessions.name",
+              ("ALTER TABLE login_codes ADD COLUMN name TEXT", "ALTER TABLE sessions ADD COLUMN name TEXT")),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -19,7 +19,8 @@ from fastapi import Depends, HTTPException, Request
 from labeler.files.tokens import ANNOTATOR, RESEARCHER, WORKER
 
 COOKIE = "pgt_session"
-__all__ = ["ANNOTATOR", "COOKIE", "RESEARCHER", "WORKER", "bearer_token", "require", "role"]
+__all__ = ["ANNOTATOR", "COOKIE", "RESEARCHER", "WORKER", "bearer_token", "invited_name", "labelling_as", "require",
+           "role"]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -32,7 +33,16 @@ def role(request: Request) -> str:
     token = bearer_token(request)
     if token is not None:
         return st.tokens.role_of(token)
-    return st.store.sessions.role(request.cookies.get(COOKIE)) or ANNOTATOR
+    session = st.store.sessions.lookup(request.cookies.get(COOKIE))
+    return session.role if session else ANNOTATOR
+
+
+def invited_name(request: Request) -> str | None:
+    """The name an annotator's invite session carries (None without one)."""
+    if bearer_token(request) is not None:
+        return None
+    session = request.app.state.pgt.store.sessions.lookup(request.cookies.get(COOKIE))
+    return session.name if session and session.role == ANNOTATOR else None
 
 
 def require(*wanted: str) -> Callable[[Request], str]:
@@ -48,6 +58,18 @@ def require(*wanted: str) -> Callable[[Request], str]:
         return got
 
     return check
+
+
+def labelling_as(request: Request, typed: str) -> str:
+    """Who a label or a pair request is for: an invite session's name wins over anything typed; a study that
+    labels by invitation refuses everyone else (researchers may still label under any name)."""
+    invited = invited_name(request)
+    if invited is not None:
+        return invited
+    if request.app.state.pgt.config.annotators == "invite" and role(request) != RESEARCHER:
+        raise HTTPException(status_code=403, detail="this study labels by invitation: open the invite link a "
+                                                    "researcher sent you")
+    return typed
 
 
 RESEARCHERS = [Depends(require(RESEARCHER))]

@@ -53,6 +53,12 @@ def login_page() -> FileResponse:
     return page("login")
 
 
+@router.get("/join")
+def join_page() -> FileResponse:
+    """Where an annotator's invite link lands: its code becomes a session under the invited name."""
+    return page("join")
+
+
 @router.get("/logout")
 def logout(request: Request) -> Response:
     """A plain link for the pages' "log out": ends the session on the server, then back to the annotator view."""

@@ -64,7 +64,7 @@ def test_a_page_on_another_port_cannot_act_with_the_researchers_login(browser, t
         page = context.new_page()
         page.goto(login_url(app.url, tmp_path))
         page.wait_for_url(app.url + "/researcher")
-        assert page.evaluate("fetch('/api/session').then(r => r.json())") == {"role": "researcher"}
+        assert page.evaluate("fetch('/api/session').then(r => r.json())")["role"] == "researcher"
 
         evil = context.new_page()
         evil.goto(f"http://127.0.0.1:{evil_port}/index.html")
