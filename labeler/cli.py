@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-worker", action="store_true", help="do not start a background worker beside the app")
     p.add_argument("--worker-device", default="auto", help="the local worker's device: auto (GPU if any), cpu, cuda")
     p.add_argument("--worker-threads", type=int, default=0, help="the local worker's torch CPU threads (0: default)")
+    p.add_argument("--worker-env-workers", type=int, default=None,
+                   help="processes stepping environments for the local worker (default: 2 with 2+ cores, 0: none)")
     p.add_argument("--job-stale-s", type=float, default=60.0,
                    help="a job whose worker sent no heartbeat for this long is retried elsewhere")
     p.add_argument("--log-level", default="info",
@@ -58,7 +60,7 @@ def build_services(args: argparse.Namespace, config: AppConfig) -> list[Service]
         return []
     from labeler.worker.service import LocalWorker
 
-    return [LocalWorker(device=args.worker_device, threads=args.worker_threads)]
+    return [LocalWorker(device=args.worker_device, threads=args.worker_threads, env_workers=args.worker_env_workers)]
 
 
 def main(argv: list[str] | None = None) -> None:

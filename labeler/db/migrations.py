@@ -254,6 +254,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Annotators invited by a researcher: the invite's code, and the session it opens, carry their name.
     Migration(8, "annotator invites: login_codes.name, sessions.name",
               ("ALTER TABLE login_codes ADD COLUMN name TEXT", "ALTER TABLE sessions ADD COLUMN name TEXT")),
+    # The candidate's episodes (the next round's material) roll out in the background while it is reviewed.
+    Migration(9, "rounds.rollout_job_id", ("ALTER TABLE rounds ADD COLUMN rollout_job_id BIGINT",)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

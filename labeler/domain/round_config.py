@@ -26,14 +26,14 @@ class RoundConfig:
     batch_pairs: int | None = None
     tune_seed: int = 0
     eval_episodes: int = 50  # fixed evaluation seeds
-    review_videos: int = 4  # of them, replayed with video for before/after
+    review_videos: int = 50  # evaluation seeds kept whole for the side-by-side review (videos made when viewed)
     batch_size: int = 32  # environments stepped together
     sample_seed: int = 0
     max_attempts: int = 3
 
     # Sane ranges: a learning rate of 1e9 or a thousand-fold beta is a typo, not an experiment.
     LIMITS = {"round_size": (2, SEEDS_PER_ROUND), "pairs_per_traj": (1, 50), "epochs": (1, 2_000),
-              "eval_episodes": (1, 10_000), "review_videos": (0, 32), "batch_size": (1, 4096),
+              "eval_episodes": (1, 10_000), "review_videos": (0, 10_000), "batch_size": (1, 4096),
               "max_attempts": (1, 20), "lr": (1e-5, 1.0), "beta": (1e-3, 10.0), "val_fraction": (0.0, 0.5)}
 
     @classmethod
@@ -57,8 +57,6 @@ class RoundConfig:
             raise FieldInvalid("preferences", "must be 'labels' or 'reward'")
         if cfg.loss not in ("dpo", "ipo", "bc_positive"):
             raise FieldInvalid("loss", "must be dpo, ipo or bc_positive")
-        if cfg.review_videos > cfg.eval_episodes:
-            raise FieldInvalid("review_videos", f"cannot exceed eval_episodes ({cfg.eval_episodes})")
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

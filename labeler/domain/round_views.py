@@ -43,20 +43,24 @@ class RoundViews:
         return self._view(rnd, counts if counts is not None else self.label_counts(rnd["task_id"]))
 
     def _view(self, rnd: Mapping[str, Any], counts: Counts) -> dict[str, Any]:
-        job = None
-        if rnd["job_id"]:
-            try:
-                job = job_summary(self.store.jobs.get(rnd["job_id"]))
-            except NotFound:
-                job = None
+        job, rollout_job = self._job(rnd["job_id"]), self._job(rnd.get("rollout_job_id"))
         ev = (rnd["result"] or {}).get("eval")
         evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev)} if ev else None
         return {"id": rnd["id"], "task_id": rnd["task_id"], "number": rnd["number"], "status": rnd["status"],
                 "evaluation": evaluation,
                 "config": rnd["config"] or RoundConfig().to_dict(), "base_latent_id": rnd["latent_id"],
                 "candidate_latent_id": rnd["candidate_latent_id"], "error": rnd["error"], "job": job,
+                "rollout_job": rollout_job,
                 "result": rnd["result"] or {}, "created_at": rnd["created_at"], "updated_at": rnd["updated_at"],
                 **dict(counts.get(rnd["id"], {"pairs": 0, "labels": 0, "decisive": 0}))}
+
+    def _job(self, job_id: int | None) -> dict[str, Any] | None:
+        if not job_id:
+            return None
+        try:
+            return job_summary(self.store.jobs.get(job_id))
+        except NotFound:
+            return None
 
     def round_views(self, task_id: int) -> list[dict[str, Any]]:
         counts = self.label_counts(task_id)

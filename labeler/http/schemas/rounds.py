@@ -37,6 +37,7 @@ class RoundView(Model):
     candidate_latent_id: int | None
     error: str | None
     job: JobSummary | None
+    rollout_job: JobSummary | None = None  # the candidate's next-round episodes, rolled out during the review
     result: dict[str, Any]
     created_at: str
     updated_at: str | None

@@ -7,10 +7,10 @@ import pytest
 
 from labeler.db.store import Store
 from labeler.domain.latents import LatentLibrary
-from labeler.domain.round_jobs import RoundJobs, VideoSettings
+from labeler.domain.round_jobs import RoundJobs
 from labeler.domain.round_views import RoundViews
 from labeler.domain.rounds import Rounds
-from labeler.errors import Invalid
+from labeler.errors import Conflict, Invalid
 from labeler.files.artifacts import Artifacts
 
 
@@ -19,7 +19,7 @@ def machine(tmp_path):
     store = Store(tmp_path / "r.duckdb")
     library = LatentLibrary(store)
     rounds = Rounds(store, Artifacts(tmp_path / "artifacts"), library,
-                    RoundJobs(store, library, "untrained", VideoSettings(4, 10)))
+                    RoundJobs(store, library, "untrained"))
     task = store.tasks.create("wood", "collect_wood", 20)
     z0 = store.latents.add(task["id"], np.zeros(512), "prompt")
     yield store, rounds, RoundViews(store, library), task, z0
@@ -79,3 +79,36 @@ def test_the_review_has_intervals_paired_tests_and_outcomes(machine):
     with pytest.raises(Invalid):
         views.review(rnd["id"], outcome="draws")
     assert views.round_view(rnd["id"])["evaluation"]["comparisons"]["vs_z0"]["verdict"] == "not significant"
+
+
+def test_promoting_waits_for_the_background_rollout_and_rejecting_cancels_it(machine):
+    store, rounds, views, task, z0 = machine
+    z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
+    rnd = store.rounds.create(task["id"], z0["id"], "evaluating", {"round_size": 4})
+    store.rounds.update(rnd["id"], candidate_latent_id=z1["id"])
+    job = store.jobs.enqueue("evaluate", task["id"], {"round_id": rnd["id"]})
+    store.rounds.update(rnd["id"], job_id=job["id"])
+    rates = [{"latent_id": z0["id"], "role": "prompt", "success_rate": 0.0, "mean_reward": 0.0, "success": [False]},
+             {"latent_id": z1["id"], "role": "candidate", "success_rate": 1.0, "mean_reward": 1.0, "success": [True]}]
+    finish(store, job["id"], {"seeds": [1], "rates": rates, "review": []})
+    rounds.reconcile()
+    rnd = store.rounds.get(rnd["id"])
+    assert rnd["status"] == "review" and rnd["rollout_job_id"]  # reviewable now; the episodes come later
+    background = store.jobs.get(rnd["rollout_job_id"])
+    assert background["kind"] == "rollout" and background["payload"]["latent_id"] == z1["id"]
+    assert rounds.promote(rnd["id"])["status"] == "promoting"
+    assert LatentLibrary(store).active_id(task["id"]) == z0["id"]  # not yet
+    finish(store, background["id"], {"trajectories": [], "success_rate": 1.0})
+    rounds.reconcile()
+    assert store.rounds.get(rnd["id"])["status"] == "promoted"
+    assert LatentLibrary(store).active_id(task["id"]) == z1["id"]
+    assert rounds.reconcile() == 0  # applied once
+
+    other = store.rounds.create(task["id"], z1["id"], "review")
+    doomed = store.jobs.enqueue("rollout", task["id"], {})
+    claimed = store.jobs.claim("w", ["rollout"])
+    store.rounds.update(other["id"], rollout_job_id=doomed["id"])
+    assert rounds.reject(other["id"])["status"] == "rejected"
+    assert store.jobs.get(doomed["id"])["status"] == "cancelled"
+    with pytest.raises(Conflict):  # its worker learns at the next heartbeat and stops
+        store.jobs.heartbeat(doomed["id"], claimed["lease"])
