@@ -38,7 +38,7 @@ class AppConfig:
     bootstrap_pairs_per_traj: int = 4
     bootstrap_seed: int = BOOTSTRAP_WORLD_BASE  # world seeds start here: a range of their own (pgt_core.seeds)
     checkpoint: Path | None = None  # foundation bundle; default: the shipped one
-    video_scale: int = 4
+    video_scale: int = 1  # frames are encoded at their own size; pages upscale them (image-rendering: pixelated)
     video_fps: int = 10
     ui: bool = True  # mount the Gradio UI at /
     services: list[Service] = field(default_factory=list)
