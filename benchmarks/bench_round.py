@@ -36,6 +36,7 @@ from labeler.db.store import Store
 from labeler.domain.ingest import register_artifact
 from labeler.domain.scheduling import build_label_pairs
 from labeler.files.artifacts import Artifacts
+from labeler.files.trajectory_file import iter_frames
 from labeler.files.video import encode_mp4
 from labeler.worker import runners
 from pgt_core.pairs import pairs_from_rewards
@@ -126,6 +127,10 @@ class Round:
         seeds = list(range(ROUND_BENCH_WORLDS, ROUND_BENCH_WORLDS + n))
         ids = timed(p, "collect", lambda: self.rollout(self.z0, seeds, "c"))
         timed(p, "pairs", lambda: self.store.pairs.add(1, build_label_pairs(ids, 4), None))
+        if not self.old:  # what a first view costs: the video of one episode, made when asked (ms each)
+            sample = ids[:10]
+            timed(p, "video on first view (x10)", lambda: [
+                encode_mp4(iter_frames(self.artifacts.path(f"{t}.npz")), self.root / f"v-{t}.mp4") for t in sample])
         z = timed(p, "tune", lambda: self.tune(ids))
         nxt = list(range(ROUND_BENCH_WORLDS + n, ROUND_BENCH_WORLDS + 2 * n))
         if self.old:
@@ -175,7 +180,10 @@ def main() -> None:
         print(f"\n{task.name} ({task.max_steps} steps)")
         print(f"  {'phase':34s} {'before':>9s} {'now':>9s}  ratio")
         for phase in sides["now"]:
-            b, n = sides["before"][phase], sides["now"][phase]
+            b, n = sides["before"].get(phase), sides["now"][phase]
+            if b is None:
+                print(f"  {phase:34s} {'':>9s} {n:8.2f}s")
+                continue
             print(f"  {phase:34s} {b:8.1f}s {n:8.1f}s  {b / n if n else float('inf'):5.2f}x")
 
 
