@@ -25,18 +25,21 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("annotator.png"))
     p.add_argument("--episodes", type=int, default=8)
     args = p.parse_args()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         app_args = ["--bootstrap-episodes", str(args.episodes), "--no-worker"]
         with AppProcess(tmp, app_args) as app, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
-            page = browser.new_page(viewport={"width": 1240, "height": 860})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(app.url + "/?annotator=alice")
-            page.wait_for_function("() => window.pgtAnnotator && window.pgtAnnotator.view.loaded", timeout=300_000)
-            page.wait_for_function("() => window.pgtAnnotator.spare.loaded", timeout=30_000)
+            left_better = page.get_by_role("button", name="Left is better", exact=True)
+            expect(left_better).to_be_enabled(timeout=300_000)
+            page.wait_for_function(  # the next pair is decoded in the hidden set
+                "() => [...document.querySelectorAll('video')].filter(v => v.readyState >= 2).length === 4",
+                timeout=30_000)
             page.keyboard.press("ArrowLeft")  # one label, so progress and the saved badge show
-            page.wait_for_function("() => window.pgtAnnotator.view.loaded", timeout=30_000)
+            expect(page.get_by_role("status", name="Label sync")).to_have_text("all labels saved ✓", timeout=30_000)
             page.wait_for_timeout(4500)  # let both episodes play a few seconds
             page.keyboard.press(" ")
             page.screenshot(path=str(args.out), full_page=True)

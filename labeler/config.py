@@ -27,6 +27,7 @@ class AppConfig:
     artifact_dir: Path | None = None  # default: data_dir / "artifacts"
     base_url: str = "http://127.0.0.1:7860"  # where services reach this app
     labels_per_pair: int = 3  # k: how many different people label each pair
+    annotators: str = "open"  # "open": people type a name; "invite": only invited names (a researcher's links)
     lease_s: float = 300.0  # how long a served pair is reserved for its annotator
     job_stale_s: float = 60.0  # a running job without heartbeat for this long is retried
     # first start: a default task with rollouts ready to label
@@ -48,3 +49,5 @@ class AppConfig:
         self.artifact_dir = Path(self.artifact_dir) if self.artifact_dir else self.data_dir / "artifacts"
         if self.labels_per_pair < 1:
             raise ValueError("labels_per_pair must be at least 1")
+        if self.annotators not in ("open", "invite"):
+            raise ValueError("annotators must be 'open' or 'invite'")

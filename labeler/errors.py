@@ -29,6 +29,17 @@ class Invalid(StoreError):
     status_code = 422
 
 
+class FieldInvalid(Invalid):
+    """One field of a request is wrong: answered like a validation error, so a form shows it beside the field."""
+
+    def __init__(self, field: str, message: str, where: str = "config") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.where, self.reason = field, where, message
+
+    def detail(self) -> list[dict[str, object]]:
+        return [{"type": "value_error", "loc": ["body", self.where, self.field], "msg": self.reason}]
+
+
 class TooLarge(StoreError):
     """The request body is over its route's limit (read no further)."""
 

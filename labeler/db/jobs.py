@@ -18,7 +18,7 @@ from labeler.db.tasks import TaskRepo
 from labeler.errors import Conflict, Invalid
 from labeler.identifiers import check_name
 
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 MAX_LOG_LINES = 200  # per request
 MAX_LOG_CHARS = 2000  # per line
 
@@ -155,6 +155,15 @@ class JobRepo:
             if job["status"] != "running":
                 raise Conflict(f"job {job_id} is {job['status']}, not running")
             return self._end(job, error, retry)
+
+    def cancel(self, job_id: int, why: str) -> dict[str, Any]:
+        """Stop a queued or running job for good: its worker's next heartbeat is refused, so it abandons the run."""
+        with self.db.lock:
+            job = self.get(job_id)
+            if job["status"] not in ("queued", "running"):
+                return job
+            return self.db.one("""UPDATE jobs SET status = 'cancelled', error = ?, lease_hash = NULL,
+                                    finished_at = now() WHERE id = ? RETURNING *""", [str(why)[:2000], int(job_id)])
 
     def _end(self, job: dict[str, Any], error: str, retry: bool) -> dict[str, Any]:
         again = retry and job["attempts"] < job["max_attempts"]

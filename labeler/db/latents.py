@@ -24,7 +24,8 @@ class LatentRepo:
 
     def add(self, task_id: int, vector: Iterable[float] | np.ndarray, source: str, parent_id: int | None = None,
             meta: dict[str, Any] | None = None) -> dict[str, Any]:
-        vec = np.asarray(vector if isinstance(vector, np.ndarray) else list(vector), dtype=np.float32).reshape(-1)
+        with np.errstate(over="ignore"):  # a number too large for float32 becomes inf, refused just below
+            vec = np.asarray(vector if isinstance(vector, np.ndarray) else list(vector), dtype=np.float32).reshape(-1)
         if vec.shape != (LATENT_DIM,):
             raise Invalid(f"a latent must have {LATENT_DIM} floats, got {vec.shape[0]}")
         if not np.isfinite(vec).all():

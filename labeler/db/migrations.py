@@ -229,6 +229,33 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Each job attempt gets a random lease token (only its hash is stored): progress, results and failures
     # are taken from whoever holds it, not from whoever names the worker.
     Migration(6, "jobs.lease_hash", ("ALTER TABLE jobs ADD COLUMN lease_hash TEXT",)),
+    # Researchers log in with a one-time code (a link) exchanged for a server-side session; the cookie
+    # holds the session id, and only hashes of ids and codes are stored.
+    Migration(
+        7,
+        "login_codes, sessions",
+        (
+            """CREATE TABLE login_codes (
+                code_hash TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                expires_at TIMESTAMPTZ NOT NULL,
+                used_at TIMESTAMPTZ
+            )""",
+            """CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                expires_at TIMESTAMPTZ NOT NULL,
+                ended_at TIMESTAMPTZ
+            )""",
+        ),
+    ),
+    # Annotators invited by a researcher: the invite's code, and the session it opens, carry their name.
+    Migration(8, "annotator invites: login_codes.name, sessions.name",
+              ("ALTER TABLE login_codes ADD COLUMN name TEXT", "ALTER TABLE sessions ADD COLUMN name TEXT")),
+    # The candidate's episodes (the next round's material) roll out in the background while it is reviewed.
+    Migration(9, "rounds.rollout_job_id", ("ALTER TABLE rounds ADD COLUMN rollout_job_id BIGINT",)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

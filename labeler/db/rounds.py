@@ -13,9 +13,9 @@ from labeler.db.latents import LatentRepo
 from labeler.db.tasks import TaskRepo
 from labeler.errors import Invalid
 
-STATUSES = ("collecting", "labelling", "tuning", "rolling_out", "evaluating", "review",
+STATUSES = ("collecting", "labelling", "tuning", "rolling_out", "evaluating", "review", "promoting",
             "promoted", "rejected", "failed")
-_MUTABLE = ("status", "config", "job_id", "candidate_latent_id", "result", "error")
+_MUTABLE = ("status", "config", "job_id", "candidate_latent_id", "result", "error", "rollout_job_id")
 _JSON = ("config", "result")
 
 

@@ -13,6 +13,7 @@ from labeler.db.migrations import MIGRATIONS, Migration, migrate, schema_version
 from labeler.db.pairs import PairRepo
 from labeler.db.quality import QualityRepo
 from labeler.db.rounds import RoundRepo
+from labeler.db.sessions import SessionRepo
 from labeler.db.tasks import TaskRepo
 from labeler.db.trajectories import TrajectoryRepo
 
@@ -32,6 +33,7 @@ class Store:
         self.labels = LabelRepo(self.db, index)
         self.jobs = JobRepo(self.db, self.tasks)
         self.quality = QualityRepo(self.db, self.pairs)
+        self.sessions = SessionRepo(self.db)
 
     @property
     def path(self) -> Path:

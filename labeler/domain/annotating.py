@@ -21,18 +21,20 @@ class Annotating:
         self.store.tasks.get(task_id)
         return progress(self.store.pairs.stats(task_id, check_name(annotator)), self.k).as_dict()
 
-    def next_pair(self, task_id: int, annotator: str, exclude: Iterable[int] = ()) -> dict[str, Any]:
-        """The pair to show next (reserved for this annotator) and their progress; pair is None when done.
+    def next_pair(self, task_id: int, annotator: str, exclude: Iterable[int] = (), client: str = "",
+                  address: str = "") -> dict[str, Any]:
+        """The pair to show next (reserved for this annotator's tab) and their progress; pair is None when done.
 
-        `exclude` lists pairs the client already holds (current, prefetched, unsent labels).
+        `exclude` lists pairs the tab already holds (current, prefetched, unsent labels); `client` names the
+        tab, so the person's other tabs are sent other pairs; `address` is where the request came from.
         """
         who = check_name(annotator)
-        excluded = set(exclude)
         with self._schedule_lock:
             stats = self.store.pairs.stats(task_id, who)
+            excluded = set(exclude) | self.leases.held_in_other_tabs(who, client)
             pick = choose_next(stats, self.k, excluded, self.leases.held_by_others(who))
             if pick is not None:
-                self.leases.hold(pick.pair_id, who)
+                self.leases.hold(pick.pair_id, who, client, address)
         if not stats:
             self.store.tasks.get(task_id)  # 404 for an unknown task; a known one simply has no pairs yet
         return {"pair": self.pair_view(pick.pair_id) if pick else None,

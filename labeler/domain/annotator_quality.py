@@ -7,7 +7,6 @@ sides swapped), whether people favour a screen side, and how fast labelling goes
 """
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from labeler.domain.label_records import LabelRecord
+from pgt_core.stats import binomial_two_sided_p
 
 
 @dataclass
@@ -91,17 +91,6 @@ def self_consistency(labels: Iterable[LabelRecord], canonical: Mapping[str, str]
 
 
 # -- position bias --------------------------------------------------------------------------
-def binomial_two_sided_p(k: int, n: int) -> float:
-    """Exact two-sided binomial test p-value of k successes in n trials against p = 1/2."""
-    if n == 0:
-        return 1.0
-    tail = min(k, n - k)
-    i = np.arange(tail + 1)
-    log_pmf = (math.lgamma(n + 1) - np.array([math.lgamma(j + 1) + math.lgamma(n - j + 1) for j in i])
-               - n * math.log(2.0))
-    return float(min(1.0, 2.0 * math.exp(float(np.logaddexp.reduce(log_pmf)))))
-
-
 def position_bias(labels: Iterable[LabelRecord]) -> dict[str, Any]:
     """Fraction of decisive labels that chose the left-shown rollout, and its binomial p-value.
 

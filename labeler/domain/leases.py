@@ -1,46 +1,76 @@
 """Pairs on someone's screen right now: leases that keep others from being sent a pair beyond k.
 
-In memory: a restart just frees everything, and leases expire (people close tabs), so an
-abandoned pair returns to the pool.
+A lease belongs to one annotator in one browser tab (`client`, an opaque id the page keeps per
+tab), so a person's second tab is not sent the pair their first tab shows. Leases are bounded:
+one annotator holds at most `per_annotator` and one network address at most `per_address` at a
+time (the oldest goes first), so made-up names cannot reserve every pair. In memory: a restart
+frees everything, and leases expire (people close tabs), so an abandoned pair returns to the pool.
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
+
+PER_ANNOTATOR = 6  # a current and a prefetched pair in up to three tabs
+PER_ADDRESS = 48  # a lab of people behind one address
+
+
+@dataclass
+class _Lease:
+    pair_id: int
+    annotator: str
+    client: str
+    address: str
+    expiry: float
 
 
 class Leases:
-    """pair id -> {annotator: expiry}; thread-safe, in memory (a restart just frees everything)."""
-
-    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 per_annotator: int = PER_ANNOTATOR, per_address: int = PER_ADDRESS) -> None:
         self.ttl_s = ttl_s
+        self.per_annotator, self.per_address = per_annotator, per_address
         self._clock = clock
-        self._held: dict[int, dict[str, float]] = {}
+        self._leases: list[_Lease] = []  # oldest first
         self._lock = threading.Lock()
 
-    def hold(self, pair_id: int, annotator: str) -> None:
+    def hold(self, pair_id: int, annotator: str, client: str = "", address: str = "") -> None:
+        """Reserve the pair for this annotator's tab (renewing an existing lease), within the bounds."""
         with self._lock:
-            self._held.setdefault(pair_id, {})[annotator] = self._clock() + self.ttl_s
+            self._expire()
+            self._leases = [x for x in self._leases
+                            if not (x.pair_id == pair_id and x.annotator == annotator and x.client == client)]
+            self._leases.append(_Lease(pair_id, annotator, client, address, self._clock() + self.ttl_s))
+            self._bound(lambda x: x.annotator == annotator, self.per_annotator)
+            if address:
+                self._bound(lambda x: x.address == address, self.per_address)
+
+    def _bound(self, mine: Callable[[_Lease], bool], limit: int) -> None:
+        held = [x for x in self._leases if mine(x)]
+        for old in held[:max(0, len(held) - limit)]:
+            self._leases.remove(old)
 
     def release(self, pair_id: int, annotator: str) -> None:
+        """The annotator answered the pair: none of their tabs holds it any more."""
         with self._lock:
-            holders = self._held.get(pair_id)
-            if holders is not None:
-                holders.pop(annotator, None)
-                if not holders:
-                    del self._held[pair_id]
+            self._leases = [x for x in self._leases if not (x.pair_id == pair_id and x.annotator == annotator)]
 
     def held_by_others(self, annotator: str) -> dict[int, int]:
-        now = self._clock()
+        """pair id -> how many other people hold it now."""
         with self._lock:
+            self._expire()
             out: dict[int, int] = {}
-            for pair_id, holders in list(self._held.items()):
-                for who, expiry in list(holders.items()):
-                    if expiry <= now:
-                        del holders[who]
-                    elif who != annotator:
-                        out[pair_id] = out.get(pair_id, 0) + 1
-                if not holders:
-                    del self._held[pair_id]
+            for x in {(x.pair_id, x.annotator) for x in self._leases if x.annotator != annotator}:
+                out[x[0]] = out.get(x[0], 0) + 1
             return out
+
+    def held_in_other_tabs(self, annotator: str, client: str) -> set[int]:
+        """Pairs this annotator's other tabs hold (never sent to this tab as well)."""
+        with self._lock:
+            self._expire()
+            return {x.pair_id for x in self._leases if x.annotator == annotator and x.client != client}
+
+    def _expire(self) -> None:
+        now = self._clock()
+        self._leases = [x for x in self._leases if x.expiry > now]

@@ -5,7 +5,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from labeler.errors import Invalid
+from labeler.errors import FieldInvalid
 from pgt_core.seeds import ROUND_WORLD_BASE
 
 SEEDS_PER_ROUND = 10_000
@@ -26,14 +26,15 @@ class RoundConfig:
     batch_pairs: int | None = None
     tune_seed: int = 0
     eval_episodes: int = 50  # fixed evaluation seeds
-    review_videos: int = 4  # of them, replayed with video for before/after
+    review_videos: int = 50  # evaluation seeds kept whole for the side-by-side review (videos made when viewed)
     batch_size: int = 32  # environments stepped together
     sample_seed: int = 0
     max_attempts: int = 3
 
-    LIMITS = {"round_size": (2, SEEDS_PER_ROUND), "pairs_per_traj": (1, 50), "epochs": (1, 10_000),
-              "eval_episodes": (1, 10_000), "review_videos": (0, 32), "batch_size": (1, 4096),
-              "max_attempts": (1, 20)}
+    # Sane ranges: a learning rate of 1e9 or a thousand-fold beta is a typo, not an experiment.
+    LIMITS = {"round_size": (2, SEEDS_PER_ROUND), "pairs_per_traj": (1, 50), "epochs": (1, 2_000),
+              "eval_episodes": (1, 10_000), "review_videos": (0, 10_000), "batch_size": (1, 4096),
+              "max_attempts": (1, 20), "lr": (1e-5, 1.0), "beta": (1e-3, 10.0), "val_fraction": (0.0, 0.5)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, base: "RoundConfig | None" = None) -> "RoundConfig":
@@ -42,35 +43,38 @@ class RoundConfig:
         out = asdict(base or cls())
         for key, value in (data or {}).items():
             if key not in known:
-                raise Invalid(f"unknown round setting {key!r}; known: {', '.join(known)}")
+                raise FieldInvalid(key, f"unknown round setting; known: {', '.join(known)}")
             out[key] = value
-        try:
-            cfg = cls(**out)
-            for name in ("round_size", "pairs_per_traj", "epochs", "tune_seed", "eval_episodes", "review_videos",
-                         "batch_size", "sample_seed", "max_attempts"):
-                setattr(cfg, name, int(getattr(cfg, name)))
-            for name in ("beta", "lr", "val_fraction"):
-                setattr(cfg, name, float(getattr(cfg, name)))
-            cfg.batch_pairs = None if cfg.batch_pairs in (None, "", 0) else int(cfg.batch_pairs)
-        except (TypeError, ValueError) as exc:
-            raise Invalid(f"bad round settings: {exc}") from None
+        cfg = cls(**out)
+        for name in ("round_size", "pairs_per_traj", "epochs", "tune_seed", "eval_episodes", "review_videos",
+                     "batch_size", "sample_seed", "max_attempts", "beta", "lr", "val_fraction", "batch_pairs"):
+            _coerce(cfg, name, float if name in ("beta", "lr", "val_fraction") else int)
         for name, (lo, hi) in cls.LIMITS.items():
-            if not lo <= getattr(cfg, name) <= hi:
-                raise Invalid(f"{name} must be between {lo} and {hi}, got {getattr(cfg, name)}")
+            value = getattr(cfg, name)
+            if not (math.isfinite(value) and lo <= value <= hi):
+                raise FieldInvalid(name, f"must be between {lo:g} and {hi:g}, got {value:g}")
         if cfg.preferences not in ("labels", "reward"):
-            raise Invalid("preferences must be 'labels' or 'reward'")
+            raise FieldInvalid("preferences", "must be 'labels' or 'reward'")
         if cfg.loss not in ("dpo", "ipo", "bc_positive"):
-            raise Invalid("loss must be dpo, ipo or bc_positive")
-        if not (math.isfinite(cfg.beta) and cfg.beta > 0 and math.isfinite(cfg.lr) and cfg.lr > 0):
-            raise Invalid("beta and lr must be positive numbers")
-        if not 0 <= cfg.val_fraction < 1:
-            raise Invalid("val_fraction must be in [0, 1)")
-        if cfg.review_videos > cfg.eval_episodes:
-            raise Invalid("review_videos cannot exceed eval_episodes")
+            raise FieldInvalid("loss", "must be dpo, ipo or bc_positive")
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _coerce(cfg: RoundConfig, name: str, kind: type) -> None:
+    value = getattr(cfg, name)
+    if name == "batch_pairs" and value in (None, "", 0):
+        cfg.batch_pairs = None
+        return
+    try:
+        number = kind(value)
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise FieldInvalid(name, f"must be {'a whole number' if kind is int else 'a number'}, got {value!r}") from None
+    setattr(cfg, name, number)
 
 
 def train_seeds(task_id: int, number: int, n: int) -> list[int]:

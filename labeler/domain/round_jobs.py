@@ -1,11 +1,12 @@
-"""What each round step asks a worker to do: the job payloads (specs) of collect, tune, roll out, evaluate.
+"""What each round step asks a worker to do: the job payloads (specs) of collect, tune, evaluate, and the
+candidate's rollout that runs in the background while the researcher reviews.
 
 A payload carries everything the worker needs (the policy source, the task, latents as vectors,
 seeds, trajectory artifact names), so a worker on another machine never reads the database.
+Workers hand back trajectories only: the app makes each video when someone first asks for it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from labeler.db.store import Store
@@ -20,18 +21,9 @@ from pgt_core.pairs import pairs_from_rewards
 STEP_JOBS = {"collecting": "rollout", "tuning": "tune", "rolling_out": "rollout", "evaluating": "evaluate"}
 
 
-@dataclass(frozen=True)
-class VideoSettings:
-    scale: int
-    fps: int
-
-    def as_dict(self) -> dict[str, int]:
-        return {"scale": self.scale, "fps": self.fps}
-
-
 class RoundJobs:
-    def __init__(self, store: Store, library: LatentLibrary, policy_source: str, video: VideoSettings) -> None:
-        self.store, self.library, self.policy_source, self.video = store, library, policy_source, video
+    def __init__(self, store: Store, library: LatentLibrary, policy_source: str) -> None:
+        self.store, self.library, self.policy_source = store, library, policy_source
 
     def base_latent(self, rnd: Mapping[str, Any]) -> int:
         """The latent the round started from (its own, else the task's active one)."""
@@ -52,8 +44,7 @@ class RoundJobs:
                  latent_id: int, round_number: int) -> dict[str, Any]:
         return {"purpose": purpose, "latent_id": latent_id, "z": self.library.vector(latent_id),
                 "seeds": train_seeds(task["id"], round_number, cfg.round_size), "sample_seed": cfg.sample_seed,
-                "batch_size": cfg.batch_size, "id_prefix": f"t{task['id']}-r{rnd['number']}-L{latent_id}",
-                "video": self.video.as_dict()}
+                "batch_size": cfg.batch_size, "id_prefix": f"t{task['id']}-r{rnd['number']}-L{latent_id}"}
 
     def _collecting(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         return self._rollout(task, rnd, cfg, "collect", self.base_latent(rnd), rnd["number"])
@@ -68,8 +59,9 @@ class RoundJobs:
         roles = [("prompt", prompt)] + ([("base", base)] if base != prompt else []) + [("candidate", cand)]
         return {"latents": [{"id": lid, "role": role, "z": self.library.vector(lid)} for role, lid in roles],
                 "seeds": eval_seeds(cfg.eval_episodes), "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,
-                "review": {"episodes": cfg.review_videos, "roles": ["prompt", "candidate"],
-                           "id_prefix": f"t{task['id']}-r{rnd['number']}-e", "video": self.video.as_dict()}}
+                "review": {"episodes": min(cfg.review_videos, cfg.eval_episodes),
+                           "roles": ["prompt", *(["base"] if base != prompt else []), "candidate"],
+                           "id_prefix": f"t{task['id']}-r{rnd['number']}-e"}}
 
     def _tuning(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         base = self.base_latent(rnd)

@@ -7,7 +7,8 @@ from labeler.db.store import Store
 from labeler.domain.episodes import episode_view
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.round_config import RoundConfig
-from labeler.errors import Conflict, NotFound
+from labeler.errors import Conflict, FieldInvalid, NotFound
+from pgt_core.stats import compare_paired, success_rate
 
 _JOB_FIELDS = ("id", "kind", "task_id", "status", "worker", "attempts", "max_attempts", "progress", "message", "error",
                "created_at", "claimed_at", "heartbeat_at", "finished_at")
@@ -42,17 +43,24 @@ class RoundViews:
         return self._view(rnd, counts if counts is not None else self.label_counts(rnd["task_id"]))
 
     def _view(self, rnd: Mapping[str, Any], counts: Counts) -> dict[str, Any]:
-        job = None
-        if rnd["job_id"]:
-            try:
-                job = job_summary(self.store.jobs.get(rnd["job_id"]))
-            except NotFound:
-                job = None
+        job, rollout_job = self._job(rnd["job_id"]), self._job(rnd.get("rollout_job_id"))
+        ev = (rnd["result"] or {}).get("eval")
+        evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev)} if ev else None
         return {"id": rnd["id"], "task_id": rnd["task_id"], "number": rnd["number"], "status": rnd["status"],
+                "evaluation": evaluation,
                 "config": rnd["config"] or RoundConfig().to_dict(), "base_latent_id": rnd["latent_id"],
                 "candidate_latent_id": rnd["candidate_latent_id"], "error": rnd["error"], "job": job,
+                "rollout_job": rollout_job,
                 "result": rnd["result"] or {}, "created_at": rnd["created_at"], "updated_at": rnd["updated_at"],
                 **dict(counts.get(rnd["id"], {"pairs": 0, "labels": 0, "decisive": 0}))}
+
+    def _job(self, job_id: int | None) -> dict[str, Any] | None:
+        if not job_id:
+            return None
+        try:
+            return job_summary(self.store.jobs.get(job_id))
+        except NotFound:
+            return None
 
     def round_views(self, task_id: int) -> list[dict[str, Any]]:
         counts = self.label_counts(task_id)
@@ -68,20 +76,66 @@ class RoundViews:
                 "jobs": jobs, "latents": self.library.library(task_id, rounds),
                 "promotions": self.store.latents.promotions(task_id)}
 
-    def review(self, round_id: int) -> dict[str, Any]:
-        """Before (z0) and after (the round's candidate) on the same seeds, for side-by-side videos."""
+    def review(self, round_id: int, outcome: str = "all", offset: int = 0, limit: int = 20) -> dict[str, Any]:
+        """Before (the round's start latent) and after (its candidate) on the same seeds, side by side.
+
+        Rows are every evaluation seed kept with its episodes, each with its outcome for the candidate
+        (win: only the candidate succeeded, loss: only the start did, both, neither); `outcome` filters
+        them and `offset`/`limit` page through them. `counts` has the number of rows of each outcome.
+        """
         rnd = self.store.rounds.get(round_id)
         ev = (rnd["result"] or {}).get("eval")
         if not ev:
             raise Conflict(f"round {rnd['number']} has no evaluation yet ({rnd['status']})")
+        if outcome not in OUTCOMES:
+            raise FieldInvalid("outcome", f"must be one of {', '.join(OUTCOMES)}", where="query")
+        roles = {r["role"] for r in ev["rates"]}
+        start_role = "base" if "base" in roles else "prompt"
         by = {(v["role"], v["seed"]): v["id"] for v in ev.get("review", [])}
+        before_role = start_role if any(role == start_role for role, _ in by) else "prompt"
         rows = []
         for seed in sorted({v["seed"] for v in ev.get("review", [])}):
-            sides = {}
-            for side, role in (("before", "prompt"), ("after", "candidate")):
-                tid = by.get((role, seed))
-                sides[side] = episode_view(self.store.trajectories.get(tid)) if tid else None
-            rows.append({"seed": seed, **sides})
+            before, after = (by.get((role, seed)) for role in (before_role, "candidate"))
+            views = {side: episode_view(self.store.trajectories.get(tid)) if tid else None
+                     for side, tid in (("before", before), ("after", after))}
+            rows.append({"seed": seed, **views, "outcome": _outcome(views["before"], views["after"])})
+        counts = {k: sum(r["outcome"] == k for r in rows) for k in OUTCOMES if k != "all"}
+        chosen = [r for r in rows if outcome == "all" or r["outcome"] == outcome]
         return {"round": self._view(rnd, self.label_counts(rnd["task_id"])), "seeds": ev["seeds"],
-                "rates": [{k: r[k] for k in ("latent_id", "role", "success_rate", "mean_reward")} for r in ev["rates"]],
-                "rows": rows}
+                "rates": evaluation_rates(ev), "comparisons": comparisons(ev), "before_role": before_role,
+                "counts": counts, "total": len(chosen), "rows": chosen[max(0, offset):max(0, offset) + max(1, limit)]}
+
+
+OUTCOMES = ("all", "win", "loss", "both", "neither")
+
+
+def _outcome(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str | None:
+    if before is None or after is None:
+        return None
+    return {(False, True): "win", (True, False): "loss", (True, True): "both", (False, False): "neither"}[
+        (bool(before["success"]), bool(after["success"]))]
+
+
+def evaluation_rates(ev: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each latent's success rate on the evaluation seeds, with its 95% Wilson interval."""
+    out = []
+    for r in ev.get("rates", []):
+        rate = success_rate(r["success"]) if r.get("success") is not None else None
+        out.append({k: r[k] for k in ("latent_id", "role", "success_rate", "mean_reward")}
+                   | {"n": rate.n if rate else None, "interval": rate.interval.to_dict() if rate else None})
+    return out
+
+
+def comparisons(ev: Mapping[str, Any]) -> dict[str, Any]:
+    """The candidate against its start latent and against z0 on the same episodes (exact McNemar, Newcombe CI)."""
+    by_role = {r["role"]: r for r in ev.get("rates", []) if r.get("success") is not None}
+    cand = by_role.get("candidate")
+    out: dict[str, Any] = {}
+    if cand is None:
+        return out
+    start = "base" if "base" in by_role else "prompt"
+    for key, role, name in (("vs_start", start, "start"), ("vs_z0", "prompt", "z0")):
+        if role in by_role:
+            c = compare_paired(by_role[role]["success"], cand["success"])
+            out[key] = {**c.to_dict(), "summary": c.summary(name, "candidate"), "against": role}
+    return out

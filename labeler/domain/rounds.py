@@ -3,11 +3,13 @@
     collecting   a rollout job plays `round_size` episodes under the round's base latent
     labelling    people label pairs of them (the annotator view); the researcher starts tuning
     tuning       a tune job runs DPO on *all* the task's resolved preferences so far, from the base latent
-    rolling_out  a rollout job plays `round_size` fresh episodes under the tuned (candidate)
-                 latent: the next round's material if the candidate is promoted
+                 (one that beats nothing on held-out pairs returns the round to labelling)
     evaluating   an evaluate job plays z0, the base and the candidate on the same fixed seeds
-    review       the researcher compares before/after videos and success rates, then
-    promoted | rejected   (failed: a job failed for good; retry or reject it)
+    review       the researcher compares before/after episodes and success rates. Meanwhile a
+                 background rollout job plays `round_size` fresh episodes under the candidate: the
+                 next round's material if it is promoted (the review never waits for them)
+    promoting    promoted before those episodes were in: promotion completes when they are
+    promoted | rejected   (rejecting cancels the background rollout; failed: a job failed for good)
 
 Why a state machine advanced by `reconcile()`: a job's result is stored with the job (the
 worker's `complete`) and applied to the round afterwards, idempotently. Whatever dies in
@@ -84,20 +86,37 @@ class Rounds:
         return self.store.rounds.get(round_id)
 
     def promote(self, round_id: int) -> dict[str, Any]:
+        """Make the candidate the task's active latent: at once when its episodes are in (or could not be made),
+        else the round waits in `promoting` and the reconciler finishes the promotion when they arrive."""
         with self.lock:
             rnd = self.store.rounds.get(round_id)
+            if rnd["status"] == "promoting":
+                return rnd
             if rnd["status"] != "review":
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; only a round in review can be promoted")
-            self.library.promote(rnd["candidate_latent_id"], round_id)
-            return self.store.rounds.update(round_id, status="promoted")
+            if self._rollout_pending(rnd):
+                return self.store.rounds.update(round_id, status="promoting")
+            return self._finish_promotion(rnd)
+
+    def _finish_promotion(self, rnd: Mapping[str, Any]) -> dict[str, Any]:
+        self.library.promote(rnd["candidate_latent_id"], rnd["id"])
+        return self.store.rounds.update(rnd["id"], status="promoted")
 
     def reject(self, round_id: int) -> dict[str, Any]:
-        """Close a round without promoting its latent (the task keeps its active latent)."""
+        """Close a round without promoting its latent (the task keeps its active latent); the candidate's
+        background rollout, no longer anyone's material, is cancelled."""
         with self.lock:
             rnd = self.store.rounds.get(round_id)
-            if rnd["status"] not in ("labelling", "review", "failed"):
+            if rnd["status"] not in ("labelling", "review", "promoting", "failed"):
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; wait for its job to finish")
+            if rnd["rollout_job_id"]:
+                self.store.jobs.cancel(rnd["rollout_job_id"], "the candidate was rejected")
             return self.store.rounds.update(round_id, status="rejected")
+
+    def _rollout_pending(self, rnd: Mapping[str, Any]) -> bool:
+        if not rnd["rollout_job_id"]:
+            return False
+        return self.store.jobs.get(rnd["rollout_job_id"])["status"] in ("queued", "running")
 
     # -- steps ----------------------------------------------------------------------------------
     def _start_step(self, rnd: Mapping[str, Any], step: str, cfg: RoundConfig) -> dict[str, Any]:
@@ -122,6 +141,8 @@ class Rounds:
         """Advance every round whose job finished (or fail it); idempotent, safe to call any time."""
         moved = 0
         with self.lock:
+            for rnd in self.store.rounds.list(statuses=("review", "promoting")):
+                moved += self._take_candidate_rollout(rnd)
             for rnd in self.store.rounds.list(statuses=STEP_JOBS):
                 try:
                     job = self.store.jobs.get(rnd["job_id"]) if rnd["job_id"] else None
@@ -156,19 +177,55 @@ class Rounds:
             result["collect"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
             self.store.rounds.update(rnd["id"], status="labelling", result=result)
         elif step == "tuning":
-            cand = self._tuned_latent(rnd, job)
             result["tune"] = {k: v for k, v in res.items() if k != "z"}
+            if res.get("best_epoch") == 0:
+                # Nothing beat the start latent on held-out pairs: the candidate would be the start itself, so
+                # rolling it out and evaluating it would spend minutes on a copy. Back to labelling, saying so.
+                result["tune"]["no_change"] = True
+                self.store.rounds.update(rnd["id"], status="labelling", result=result, job_id=None)
+                return
+            cand = self._tuned_latent(rnd, job)
+            # Evaluate first: the review needs the evaluation, not the candidate's next-round episodes.
             self._start_step(self.store.rounds.update(rnd["id"], candidate_latent_id=cand, result=result),
-                             "rolling_out", cfg)
-        elif step == "rolling_out":
+                             "evaluating", cfg)
+        elif step == "rolling_out":  # rounds of earlier versions, caught between the old steps
             ids = self._register(rnd, res["trajectories"], payload["latent_id"], job, step)
             result["rollout"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
             self._start_step(self.store.rounds.update(rnd["id"], result=result), "evaluating", cfg)
         elif step == "evaluating":
-            for video in res.get("review", []):
-                self._register(rnd, [video], video["latent_id"], job, step)
+            for kept in res.get("review", []):
+                self._register(rnd, [kept], kept["latent_id"], job, step)
             result["eval"] = res
-            self.store.rounds.update(rnd["id"], status="review", result=result)
+            rnd = self.store.rounds.update(rnd["id"], status="review", result=result)
+            if "rollout" not in result and not rnd["rollout_job_id"]:
+                kind, payload = self.jobs.payload(rnd, "rolling_out", cfg)
+                background = self.store.jobs.enqueue(kind, rnd["task_id"], payload, max_attempts=cfg.max_attempts)
+                self.store.rounds.update(rnd["id"], rollout_job_id=background["id"])
+
+    def _take_candidate_rollout(self, rnd: Mapping[str, Any]) -> int:
+        """Register the background rollout's episodes once its job is done; finish a waiting promotion."""
+        if not rnd["rollout_job_id"] or "rollout" in (rnd["result"] or {}):
+            return 0
+        try:
+            job = self.store.jobs.get(rnd["rollout_job_id"])
+        except NotFound:
+            job = {"status": "failed", "error": "its job is missing"}
+        if job["status"] in ("queued", "running"):
+            return 0
+        result = dict(rnd["result"] or {})
+        if job["status"] == "done":
+            try:
+                ids = self._register(rnd, job["result"]["trajectories"], rnd["candidate_latent_id"], job,
+                                     "rolling_out")
+                result["rollout"] = {"episodes": len(ids), "success_rate": job["result"].get("success_rate")}
+            except (StoreError, OSError, KeyError) as exc:
+                result["rollout"] = {"episodes": 0, "error": f"its episodes could not be registered: {exc}"}
+        else:  # the next round will collect its own episodes; the promotion does not depend on these
+            result["rollout"] = {"episodes": 0, "error": job.get("error") or job["status"]}
+        rnd = self.store.rounds.update(rnd["id"], result=result)
+        if rnd["status"] == "promoting":
+            self._finish_promotion(rnd)
+        return 1
 
     def _register(self, rnd: Mapping[str, Any], episodes: list[dict[str, Any]], latent_id: int,
                   job: Mapping[str, Any], step: str) -> list[str]:

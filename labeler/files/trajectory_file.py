@@ -114,15 +114,20 @@ def _check_header(raw: bytes, steps: int) -> None:
 
 
 def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """The frames of a checked trajectory file, one [H, W, 3] array at a time."""
-    with zipfile.ZipFile(path) as zf, zf.open("frames.npy") as f:
-        shape, dtype = _header(f, "frames.npy")
-        frame_bytes = int(np.prod(shape[1:])) * dtype.itemsize
-        for _ in range(shape[0]):
-            buf = f.read(frame_bytes)
-            if len(buf) != frame_bytes:
-                raise Invalid("frames.npy ends early")
-            yield np.frombuffer(buf, dtype=dtype).reshape(shape[1:])
+    """The frames of a trajectory file, one [H, W, 3] array at a time; Invalid if the file is damaged."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("frames.npy") as f:
+            shape, dtype = _header(f, "frames.npy")
+            if dtype != np.uint8 or len(shape) != 4 or shape[-1] != 3:
+                raise Invalid(f"frames must be uint8 [T+1, H, W, 3], got {dtype} {list(shape)}")
+            frame_bytes = int(np.prod(shape[1:])) * dtype.itemsize
+            for _ in range(shape[0]):
+                buf = f.read(frame_bytes)
+                if len(buf) != frame_bytes:
+                    raise Invalid("frames.npy ends early")
+                yield np.frombuffer(buf, dtype=dtype).reshape(shape[1:])
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+        raise Invalid(f"the trajectory file is damaged: {exc}") from None
 
 
 def load_outline(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

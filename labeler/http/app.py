@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labeler.config import AppConfig
-from labeler.errors import StoreError
+from labeler.errors import FieldInvalid, StoreError
 from labeler.http import pages
 from labeler.http.auth import RESEARCHERS
 from labeler.http.request_guard import RequestGuard
@@ -37,15 +37,18 @@ from labeler.http.routers import (
     pairs,
     quality,
     researcher,
+    session,
     status,
     tasks,
     trajectories,
     videos,
 )
+from labeler.http.security import BrowserGuard
 from labeler.http.state import AppState
 
 log = logging.getLogger(__name__)
-ROUTERS = (status, tasks, pairs, labels, artifacts, trajectories, videos, latents, jobs, researcher, quality, export)
+ROUTERS = (status, session, tasks, pairs, labels, artifacts, trajectories, videos, latents, jobs, researcher, quality,
+           export)
 
 
 class LayeredStatic(StaticFiles):
@@ -99,7 +102,8 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        detail = exc.detail() if isinstance(exc, FieldInvalid) else exc.message
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,6 +112,7 @@ def create_app(config: AppConfig) -> FastAPI:
                             status_code=422)
 
     app.add_middleware(RequestGuard)
+    app.add_middleware(BrowserGuard)  # added last: runs first
 
     for module in ROUTERS:
         app.include_router(module.router)

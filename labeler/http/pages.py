@@ -1,9 +1,10 @@
-"""The HTML pages: /annotate (the annotator view without Gradio), /researcher (login, logout) and /quality.
+"""The HTML pages: /annotate (the annotator view without Gradio), /researcher and /quality (researchers only),
+/login (a one-time login code in, a session cookie out) and /logout.
 
-Why the researcher's pages are served only to a researcher: annotators must not reach them, and a
-tab hidden by the client is still served to everyone. `/researcher?token=<researcher token>` (the
-app prints the link at start) sets an HttpOnly, same-site cookie and redirects to the bare URL,
-so the token leaves the address bar; everyone else gets a page saying who the view is for.
+Why the researcher's pages are served only to a researcher: annotators must not reach them, and a tab
+hidden by the client is still served to everyone. Anyone else asking for them gets the login page,
+which explains who the view is for. Every page gets a Content-Security-Policy it passes: scripts,
+styles, media and connections from the app itself only, and no framing.
 """
 from __future__ import annotations
 
@@ -11,28 +12,25 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from labeler.http.auth import COOKIE, RESEARCHER, role
 
 router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(str(resources.files("labeler") / "static"))
-COOKIE_MAX_AGE_S = 30 * 24 * 3600
-NO_CACHE = {"Cache-Control": "no-cache"}
-FORBIDDEN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>PGT Studio · Researcher</title>
-<style>body{font-family:system-ui,sans-serif;max-width:560px;margin:12vh auto;color:#1d2330;line-height:1.5}</style>
-</head><body><h1>Researchers only</h1>
-<p>This view is for the people running the study. Open the researcher link the app printed when it
-started (<code>/researcher?token=...</code>), or ask whoever runs it.</p>
-<p>Labelling pairs? The annotator view is <a href="/">here</a>.</p></body></html>"""
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+               "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY}
 
 
-def page(name: str) -> FileResponse:
-    return FileResponse(STATIC_DIR / name / "index.html", headers=NO_CACHE)
+def page(name: str, status_code: int = 200) -> FileResponse:
+    return FileResponse(STATIC_DIR / name / "index.html", headers=PAGE_HEADERS, status_code=status_code)
 
 
-def _forbidden() -> HTMLResponse:
-    return HTMLResponse(FORBIDDEN, status_code=403)
+def researchers_only(request: Request, name: str) -> Response:
+    """The page for a researcher; the login page (403) for anyone else."""
+    return page(name) if role(request) == RESEARCHER else page("login", status_code=403)
 
 
 @router.get("/annotate")
@@ -41,23 +39,32 @@ def annotate_page() -> FileResponse:
 
 
 @router.get("/researcher")
-def researcher_page(request: Request, token: str | None = None) -> Response:
-    if token is not None:
-        if request.app.state.pgt.tokens.role_of(token) != RESEARCHER:
-            return _forbidden()
-        resp = RedirectResponse("/researcher", status_code=303)
-        resp.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE_S, httponly=True, samesite="strict", path="/")
-        return resp
-    return page("researcher") if role(request) == RESEARCHER else _forbidden()
-
-
-@router.get("/researcher/logout")
-def logout() -> Response:
-    resp = RedirectResponse("/", status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
-    return resp
+def researcher_page(request: Request) -> Response:
+    return researchers_only(request, "researcher")
 
 
 @router.get("/quality")
 def quality_page(request: Request) -> Response:
-    return page("quality") if role(request) == RESEARCHER else _forbidden()
+    return researchers_only(request, "quality")
+
+
+@router.get("/login")
+def login_page() -> FileResponse:
+    return page("login")
+
+
+@router.get("/join")
+def join_page() -> FileResponse:
+    """Where an annotator's invite link lands: its code becomes a session under the invited name."""
+    return page("join")
+
+
+@router.get("/logout")
+def logout(request: Request) -> Response:
+    """A plain link for the pages' "log out": ends the session on the server, then back to the annotator view."""
+    sid = request.cookies.get(COOKIE)
+    if sid:
+        request.app.state.pgt.store.sessions.end(sid)
+    resp = RedirectResponse("/", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp

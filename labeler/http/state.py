@@ -10,7 +10,7 @@ from labeler.domain.annotating import Annotating
 from labeler.domain.bootstrap import Bootstrapper
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.leases import Leases
-from labeler.domain.round_jobs import RoundJobs, VideoSettings
+from labeler.domain.round_jobs import RoundJobs
 from labeler.domain.round_views import RoundViews
 from labeler.domain.rounds import Rounds
 from labeler.domain.workers_seen import WorkersSeen
@@ -47,7 +47,7 @@ class AppState:
                             scale=config.video_scale, fps=config.video_fps)
         source = foundation.policy_source(config.checkpoint)
         library = LatentLibrary(store)
-        jobs = RoundJobs(store, library, source, VideoSettings(config.video_scale, config.video_fps))
+        jobs = RoundJobs(store, library, source)
         leases = Leases(config.lease_s)
         return cls(config=config, store=store, artifacts=artifacts, videos=videos, leases=leases,
                    annotating=Annotating(store, leases, config.labels_per_pair),

@@ -13,7 +13,7 @@ ANNOTATOR_HTML = '<div id="pgt-annotator" class="pgt-root"></div>'
 # head tags: our CSS/JS (the script mounts itself once #pgt-annotator appears)
 HEAD = (
     '<link rel="stylesheet" href="/static/annotator/style.css">'
-    '<script src="/static/annotator/main.js" defer></script>'
+    '<script type="module" src="/static/annotator/main.js"></script>'
 )
 CSS = "footer { display: none !important; } .gradio-container { max-width: 1200px !important; }"
 

@@ -43,8 +43,8 @@ class WorkerClient(ApiClient):
     def upload(self, job: dict[str, Any], path: Path) -> None:
         """Hand over one artifact (`<id>.npz` or `<id>.mp4`); the app checks it and stores it once."""
         with open(path, "rb") as f:
-            self.call("PUT", f"/api/jobs/{job['id']}/artifacts/{Path(path).name}", params={"lease": job["lease"]},
-                      content=f, headers={"content-type": "application/octet-stream"})
+            self.call("PUT", f"/api/jobs/{job['id']}/artifacts/{Path(path).name}", content=f,
+                      headers={"content-type": "application/octet-stream", "x-pgt-lease": job["lease"]})
 
     def download(self, name: str, dest: Path) -> Path:
         """Fetch an artifact into `dest` (atomically); an existing file is reused."""

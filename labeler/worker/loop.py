@@ -102,7 +102,7 @@ class Worker:
     def __init__(self, url: str, token: str, *, name: str | None = None, kinds: tuple[str, ...] = KINDS,
                  device: str = "auto", work_dir: Path | None = None, checkpoint: str | None = None,
                  poll_s: float = 1.0, heartbeat_s: float = 2.0, parent_pid: int | None = None,
-                 max_jobs: int = 0, idle_exit_s: float = 0.0) -> None:
+                 max_jobs: int = 0, idle_exit_s: float = 0.0, env_workers: int = 0) -> None:
         self.url, self.token = url, token
         self.name = f"{name or socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         self.kinds = list(kinds)
@@ -112,6 +112,7 @@ class Worker:
         self.poll_s, self.heartbeat_s = poll_s, heartbeat_s
         self.parent_pid = parent_pid
         self.max_jobs, self.idle_exit_s = max_jobs, idle_exit_s
+        self.env_workers = env_workers  # processes stepping environments in rollouts (0: the worker itself)
         self.client = WorkerClient(url, token)
         self.stopping = threading.Event()
         self.orphaned = False
@@ -207,9 +208,9 @@ class Worker:
         run.progress(0.0, "loading the policy")
         policy = self.policy(spec)
         if kind == "rollout":
-            return runners.run_rollout(spec, policy, out_dir, self.device, run)
+            return runners.run_rollout(spec, policy, out_dir, self.device, run, env_workers=self.env_workers)
         if kind == "evaluate":
-            return runners.run_evaluate(spec, policy, out_dir, self.device, run)
+            return runners.run_evaluate(spec, policy, out_dir, self.device, run, env_workers=self.env_workers)
         if kind == "tune":
             return runners.run_tune(spec, policy, self.fetch_trajectories(spec, run), self.device, run)
         raise ValueError(f"this worker cannot run {kind!r} jobs")

@@ -23,6 +23,13 @@ from labeler.worker.loop import KINDS, Worker
 log = logging.getLogger("labeler.worker")
 
 
+def default_env_workers(asked: int | None) -> int:
+    """Two environment processes where there are two cores: Crafter steps there while the policy runs here."""
+    if asked is not None:
+        return max(0, asked)
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+
 def resolve_token(token: str | None, data_dir: Path | None) -> str:
     if token:
         return token
@@ -61,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--heartbeat", type=float, default=2.0, help="seconds between heartbeats")
     p.add_argument("--parent-pid", type=int, default=None, help="exit when this process is no longer our parent")
     p.add_argument("--max-jobs", type=int, default=0, help="exit after this many jobs (0: never)")
+    p.add_argument("--env-workers", type=int, default=None,
+                   help="processes that step environments beside the policy (default: 2 on machines with 2+ cores)")
     p.add_argument("--idle-exit", type=float, default=0.0, help="exit after this many idle seconds (0: never)")
     p.add_argument("--log-level", default="info")
     return p.parse_args(argv)
@@ -77,6 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(args.url, resolve_token(args.token, args.data_dir), name=args.name, kinds=tuple(args.kinds),
                     device=args.device, work_dir=args.work_dir, checkpoint=args.checkpoint, poll_s=args.poll,
                     heartbeat_s=args.heartbeat, parent_pid=args.parent_pid, max_jobs=args.max_jobs,
-                    idle_exit_s=args.idle_exit)
+                    idle_exit_s=args.idle_exit, env_workers=default_env_workers(args.env_workers))
     install_signals(worker)
     return worker.run()

@@ -5,17 +5,18 @@ functions only call pgt_core. That keeps them testable in-process and identical 
 worker runs beside the app or on a GPU machine elsewhere.
 
 Job kinds (the spec is the job's payload, built by labeler.domain.round_jobs):
-- rollout: play `seeds` under latent `z`; write `<id>.npz` and `<id>.mp4` per episode.
+- rollout: play `seeds` under latent `z`; write `<id>.npz` per episode (the app makes videos when viewed).
 - tune: DPO (or IPO / BC) on the labelled pairs over `trajectories`, starting at and
   referenced to `z0`; result holds the new latent and the per-epoch metrics.
 - evaluate: success rate of several latents on the same fixed seeds (outcome-only rollouts),
-  plus full episodes with videos on the first few seeds for the before/after review.
+  plus whole episodes on the first seeds (all by default) for the side-by-side review.
 
 Files are written atomically (temp file + rename) into `out_dir`, so a worker killed
 mid-write never leaves half an artifact that a retry would then upload.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,21 +68,21 @@ def latent(values: Sequence[float]) -> torch.Tensor:
     return z
 
 
-def _rollout_engine() -> Callable[..., list[Trajectory]]:
-    from pgt_core.engines import get_rollout_engine
+def _rollout_engine(env_workers: int = 0) -> Callable[..., list[Trajectory]]:
+    """The configured engine; the local one steps its environments in `env_workers` processes (0: in this one),
+    so the policy runs on one core while Crafter steps on the others (trajectories are the same either way)."""
+    from pgt_core.engines import get_rollout_engine, rollout_backend_name
 
-    return get_rollout_engine()
+    engine = get_rollout_engine()
+    if env_workers > 1 and rollout_backend_name() == "local":
+        return functools.partial(engine, env_workers=env_workers)
+    return engine
 
 
-def _write_episode(traj: Trajectory, traj_id: str, out_dir: Path, video: Mapping[str, Any] | None) -> list[Path]:
-    from labeler.files.video import encode_mp4
-
+def _write_episode(traj: Trajectory, traj_id: str, out_dir: Path) -> list[Path]:
+    """The episode's arrays only: the app makes its video when someone first asks for it."""
     traj.meta = {**traj.meta, "id": traj_id}
-    files = [traj.save(out_dir / f"{traj_id}.npz")]
-    if video is not None:
-        files.append(encode_mp4(traj.frames, out_dir / f"{traj_id}.mp4", scale=int(video.get("scale", 4)),
-                                fps=int(video.get("fps", 10))))
-    return files
+    return [traj.save(out_dir / f"{traj_id}.npz")]
 
 
 def episode_id(prefix: str, seed: int) -> str:
@@ -89,11 +90,11 @@ def episode_id(prefix: str, seed: int) -> str:
 
 
 # -- rollout ------------------------------------------------------------------------------------
-def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path, device: str, ctx: Context) -> Outcome:
+def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path, device: str, ctx: Context,
+                env_workers: int = 0) -> Outcome:
     task, z, seeds = task_of(spec), latent(spec["z"]), [int(s) for s in spec["seeds"]]
-    engine, out_dir = _rollout_engine(), Path(out_dir)
+    engine, out_dir = _rollout_engine(env_workers), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    video = spec.get("video")
     episodes, files = [], []
     ctx.log(f"rolling out {len(seeds)} episodes of {task.name} (max {task.max_steps} steps) on {device}")
     for start in range(0, len(seeds), ROLLOUT_CHUNK):
@@ -106,7 +107,7 @@ def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path,
                        sample_seed=int(spec.get("sample_seed", 0)), progress=on_episode)
         for k, traj in enumerate(trajs):
             tid = episode_id(spec["id_prefix"], traj.seed)
-            files += _write_episode(traj, tid, out_dir, video)
+            files += _write_episode(traj, tid, out_dir)
             episodes.append({"id": tid, "seed": traj.seed, "reward": task.reward(traj), "success": task.success(traj)})
             ctx.progress(0.9 * (start + len(chunk)) / len(seeds) if k == len(trajs) - 1 else None,
                          f"saved {start + k + 1}/{len(seeds)} episodes")
@@ -166,8 +167,11 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
         ctx.log(f"epoch {h['epoch']}: train loss {h['train_loss']:.4f}"
                 + (f", held-out loss {h['val_loss']:.4f}" if h["val_loss"] is not None else "")
                 + (f", accuracy {h['train'].get('accuracy', 0):.2f}" if "accuracy" in h["train"] else ""))
-    ctx.log(f"best epoch {res.best_epoch} (held-out loss {res.best_val_loss:.4f}); |z| {float(res.z.norm()):.3f}")
-    return Outcome({"z": [float(v) for v in res.z.tolist()], "best_epoch": res.best_epoch,
+    ctx.log(res.diagnosis)
+    return Outcome({"z": [float(v) for v in res.z.tolist()], "best_epoch": res.best_epoch, "epochs": res.epochs,
+                    "best_epoch_kind": res.best_epoch_kind, "diagnosis": res.diagnosis,
+                    "drift": res.drift.to_dict() if res.drift else None,
+                    "final_drift": res.final_drift.to_dict() if res.final_drift else None,
                     "best_val_loss": _finite(res.best_val_loss), "loss": res.loss, "n_train": res.n_train,
                     "n_val": res.n_val, "n_labels": len(pairs), "n_decisive": decisive, "seconds": res.seconds,
                     "history": history, "best": best, "device": device})
@@ -175,10 +179,10 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
 
 # -- evaluate -----------------------------------------------------------------------------------
 def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path, device: str,
-                 ctx: Context) -> Outcome:
+                 ctx: Context, env_workers: int = 0) -> Outcome:
     """Every latent on the same seeds and sample stream, so differences are the latents' alone."""
     task, seeds = task_of(spec), [int(s) for s in spec["seeds"]]
-    engine, out_dir = _rollout_engine(), Path(out_dir)
+    engine, out_dir = _rollout_engine(env_workers), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     review = spec.get("review", {})
     review_seeds = [s for s in seeds[:int(review.get("episodes", 0))]]
@@ -186,7 +190,7 @@ def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path
     kwargs = {"batch_size": int(spec.get("batch_size", 32)), "device": device,
               "sample_seed": int(spec.get("sample_seed", 0))}
     latents = spec["latents"]
-    rates, videos, files = [], [], []
+    rates, kept, files = [], [], []
     for n, item in enumerate(latents):
         z = latent(item["z"])
         framed = review_seeds if item["role"] in review_roles else []
@@ -201,8 +205,8 @@ def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path
             for traj in engine(policy, z, task, framed, progress=on_episode, keep_frames=True, **kwargs):
                 by_seed[traj.seed] = traj
                 tid = episode_id(f"{review['id_prefix']}{item['role'][0]}{item['id']}", traj.seed)
-                files += _write_episode(traj, tid, out_dir, review.get("video", {}))
-                videos.append({"id": tid, "seed": traj.seed, "role": item["role"], "latent_id": item["id"]})
+                files += _write_episode(traj, tid, out_dir)
+                kept.append({"id": tid, "seed": traj.seed, "role": item["role"], "latent_id": item["id"]})
         if rest:
             def on_rest(done: int, total: int, _n: int = n, _k: int = len(framed)) -> None:
                 on_episode(done, total, _n, _k)
@@ -214,4 +218,4 @@ def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path
         rates.append({"latent_id": item["id"], "role": item["role"], "success_rate": float(np.mean(success)),
                       "mean_reward": float(np.mean(rewards)), "success": success})
         ctx.log(f"{item['role']} latent {item['id']}: success {np.mean(success):.0%} on {len(seeds)} seeds")
-    return Outcome({"seeds": seeds, "rates": rates, "review": videos, "device": device}, files)
+    return Outcome({"seeds": seeds, "rates": rates, "review": kept, "device": device}, files)

@@ -35,8 +35,9 @@ IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
 
 class LocalWorker:
     def __init__(self, device: str = "auto", threads: int = 0, heartbeat_s: float = 2.0,
-                 restart_delay_s: float = 2.0) -> None:
+                 restart_delay_s: float = 2.0, env_workers: int | None = None) -> None:
         self.device, self.threads, self.heartbeat_s = device, threads, heartbeat_s
+        self.env_workers = env_workers
         self.restart_delay_s = restart_delay_s
         self.proc: subprocess.Popen | None = None
         self._store: Store | None = None
@@ -47,7 +48,8 @@ class LocalWorker:
         """The child's command line; it names itself `local:<its pid>:<random>` (labeler.worker)."""
         return [sys.executable, "-m", "labeler.worker", "--url", base_url, "--name", NAME, "--device", self.device,
                 "--threads", str(self.threads), "--parent-pid", str(os.getpid()), "--heartbeat", str(self.heartbeat_s),
-                "--work-dir", str(data_dir / "worker")]
+                "--work-dir", str(data_dir / "worker"),
+                *(["--env-workers", str(self.env_workers)] if self.env_workers is not None else [])]
 
     def start(self, store: Store, data_dir: Path, base_url: str) -> None:
         self._store = store

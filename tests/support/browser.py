@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -57,3 +58,68 @@ def need_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("playwright (python) not installed; browser tests skipped")
+
+
+# -- helpers for the tests' bodies (they run on the browser thread) ----------------------------
+
+def wait_until(page: Any, check: Callable[[], Any], timeout_s: float = 15.0, what: str = "condition") -> Any:
+    """Poll `check()` (on the browser thread, between Playwright calls) until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        page.wait_for_timeout(50)
+
+
+VIDEO_STATE_JS = """vs => vs.map(v => ({t: v.currentTime, duration: v.duration, paused: v.paused, ended: v.ended,
+    muted: v.muted, rate: v.playbackRate, ready: v.readyState, width: v.videoWidth}))"""
+
+
+def video_states(videos: Any) -> list[dict[str, Any]]:
+    """What each <video> matched by a locator is doing (time, paused, muted, rate, readiness), in one read."""
+    return videos.evaluate_all(VIDEO_STATE_JS)
+
+
+def out_of_sync(states: list[dict[str, Any]]) -> float:
+    """How far (seconds) any video is from where the leader (the longest) says it should be: at the
+    leader's time, or at its own end when its shorter episode is over."""
+    lead = max(states, key=lambda s: s["duration"])
+    return max(abs(s["t"] - min(lead["t"], s["duration"])) for s in states)
+
+
+class Traffic:
+    """What a page sent and got over the network, recorded as it happens (label POST bodies,
+    /api/pairs/next answers)."""
+
+    def __init__(self, page: Any) -> None:
+        self.label_posts: list[dict[str, Any]] = []
+        self._pair_responses: list[Any] = []
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _request(self, request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/api/labels"):
+            self.label_posts.append(request.post_data_json)
+
+    def _response(self, response: Any) -> None:
+        if "/api/pairs/next" in response.url and response.ok:
+            self._pair_responses.append(response)
+
+    def pairs(self) -> dict[int, dict[str, Any]]:
+        """Every pair the server offered, by id."""
+        out = {}
+        for r in self._pair_responses:
+            pair = r.json()["pair"]
+            if pair:
+                out[pair["id"]] = pair
+        return out
+
+    def labels(self) -> list[dict[str, Any]]:
+        """The labels sent, once each (a retry repeats its submission id), in order."""
+        seen: dict[str, dict[str, Any]] = {}
+        for body in self.label_posts:
+            seen.setdefault(body["submission_id"], body)
+        return list(seen.values())

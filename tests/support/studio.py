@@ -20,7 +20,7 @@ TINY = {"round_size": 6, "pairs_per_traj": 3, "epochs": 3, "eval_episodes": 4, "
 
 def app_args(data_dir: Path, *extra: str, stale_s: float = 30.0) -> list[str]:
     return ["--no-bootstrap", "--no-ui", "--checkpoint", str(Path(data_dir) / "no-checkpoint.pt"),
-            "--worker-threads", "1", "--job-stale-s", str(stale_s), *extra]
+            "--worker-threads", "1", "--worker-env-workers", "0", "--job-stale-s", str(stale_s), *extra]
 
 
 def start_app(data_dir: Path, *extra: str, stale_s: float = 30.0) -> AppProcess:
@@ -77,3 +77,12 @@ class Researcher:
 
     def close(self) -> None:
         self.http.close()
+
+
+def login_url(app_url: str, data_dir: Path) -> str:
+    """A fresh one-time researcher login link (minted with the researcher token, as `pgt-studio --login-link`)."""
+    api = ApiClient(app_url, token=Tokens.load_or_create(data_dir).researcher)
+    try:
+        return app_url + api.post("/api/session/links")["url"]
+    finally:
+        api.close()

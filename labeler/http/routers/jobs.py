@@ -2,7 +2,7 @@
 
   POST /api/jobs/claim {"worker", "kinds"?, "info"?} -> {"job": Job|null, "lease": token|null}
   POST /api/jobs/{id}/heartbeat {"worker", "lease", "progress"?, "message"?, "logs"?}  (409: no longer yours)
-  PUT  /api/jobs/{id}/artifacts/{name}?lease=L   body: the file
+  PUT  /api/jobs/{id}/artifacts/{name}   X-PGT-Lease: token   body: the file (a header: URLs end up in logs)
   POST /api/jobs/{id}/complete {"worker", "lease", "result"}   (a repeat after a lost answer is fine)
   POST /api/jobs/{id}/fail {"worker", "lease", "error", "retry"?, "logs"?}
 
@@ -14,7 +14,7 @@ failure the rounds are reconciled, which applies the result.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 
 from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, WORKERS
 from labeler.http.deps import State
@@ -62,7 +62,8 @@ def heartbeat(job_id: int, body: HeartbeatIn, st: State) -> dict:
 
 
 @router.put("/{job_id}/artifacts/{name}", response_model=ArtifactStored, dependencies=WORKERS)
-async def upload(job_id: int, name: str, lease: str, request: Request, st: State) -> dict:
+async def upload(job_id: int, name: str, request: Request, st: State,
+                 lease: str = Header(alias="x-pgt-lease", description="the attempt's lease token")) -> dict:
     st.store.jobs.running_under(job_id, lease)
     return await store_upload(st, name, request)
 

@@ -1,10 +1,10 @@
 """Labels: posting one [open] (idempotent on submission_id) and reading them [researcher|worker]."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from labeler.http.auth import TOKEN_HOLDERS
+from labeler.http.auth import TOKEN_HOLDERS, labelling_as
 from labeler.http.deps import State
 from labeler.http.schemas.common import ERRORS
 from labeler.http.schemas.pairs import Label, LabelAck, LabelIn, LabelRow
@@ -14,9 +14,10 @@ router = APIRouter(prefix="/api/labels", tags=["labels"], responses=ERRORS)
 
 @router.post("", status_code=201, response_model=LabelAck,
              responses={200: {"model": LabelAck, "description": "a resend of a stored label: nothing written"}})
-def add_label(body: LabelIn, st: State) -> JSONResponse:
+def add_label(body: LabelIn, request: Request, st: State) -> JSONResponse:
     """201 with the new label; resending the same submission_id answers 200 with the stored one (created: false)."""
-    label, created = st.annotating.add_label(**body.model_dump())
+    who = labelling_as(request, body.annotator)
+    label, created = st.annotating.add_label(**{**body.model_dump(), "annotator": who})
     ack = LabelAck(label=Label.model_validate(label), created=created)
     return JSONResponse(ack.model_dump(), status_code=201 if created else 200)
 

@@ -1,10 +1,10 @@
 """Pairs: the annotator's next pair [open]; listing [researcher|worker]; adding [researcher]."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 
 from labeler.errors import Invalid
-from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS
+from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, labelling_as
 from labeler.http.deps import State
 from labeler.http.schemas.common import ERRORS
 from labeler.http.schemas.pairs import NextPair, Pair, PairsIn, PairWithCount
@@ -24,10 +24,15 @@ def _ids(text: str) -> set[int]:
 
 
 @router.get("/next", response_model=NextPair)
-def next_pair(st: State, task_id: int, annotator: str, exclude: str = "") -> dict:
-    """Reserves the pair for `annotator` (a lease) so others are not sent it beyond k; `exclude` lists pairs
-    the client already holds (current, prefetched, unsent labels)."""
-    return {**st.annotating.next_pair(task_id, annotator, _ids(exclude)), "fps": st.config.video_fps}
+def next_pair(request: Request, st: State, task_id: int, annotator: str, exclude: str = "",
+              client: str = Query("", max_length=64)) -> dict:
+    """Reserves the pair for `annotator` in this tab (a lease) so others are not sent it beyond k; `exclude`
+    lists pairs the tab already holds (current, prefetched, unsent labels); `client` is the tab's own id
+    (kept by the page for the tab's life), so one person's two tabs are sent different pairs."""
+    address = request.client.host if request.client else ""
+    who = labelling_as(request, annotator)
+    return {**st.annotating.next_pair(task_id, who, _ids(exclude), client, address),
+            "fps": st.config.video_fps}
 
 
 @router.get("", response_model=list[PairWithCount], dependencies=TOKEN_HOLDERS)

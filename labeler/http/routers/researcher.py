@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from labeler.domain.prompts import create_task as create_task_from_prompt
 from labeler.domain.round_config import RoundConfig
@@ -67,18 +67,18 @@ def task_page(task_id: int, st: State) -> dict:
 
 
 @router.post("/tasks/{task_id}/rounds", status_code=201, response_model=RoundView)
-def start_round(task_id: int, body: ConfigIn, st: State) -> dict:
-    return st.views.round_view(st.rounds.start_round(task_id, body.config)["id"])
+def start_round(task_id: int, st: State, body: ConfigIn | None = None) -> dict:
+    return st.views.round_view(st.rounds.start_round(task_id, body.config if body else None)["id"])
 
 
 @router.post("/rounds/{round_id}/tune", response_model=RoundView)
-def tune(round_id: int, body: ConfigIn, st: State) -> dict:
-    return st.views.round_view(st.rounds.start_tuning(round_id, body.config)["id"])
+def tune(round_id: int, st: State, body: ConfigIn | None = None) -> dict:
+    return st.views.round_view(st.rounds.start_tuning(round_id, body.config if body else None)["id"])
 
 
 @router.post("/rounds/{round_id}/retry", response_model=RoundView)
-def retry(round_id: int, body: ConfigIn, st: State) -> dict:
-    return st.views.round_view(st.rounds.retry(round_id, body.config)["id"])
+def retry(round_id: int, st: State, body: ConfigIn | None = None) -> dict:
+    return st.views.round_view(st.rounds.retry(round_id, body.config if body else None)["id"])
 
 
 @router.post("/rounds/{round_id}/promote", response_model=RoundView)
@@ -92,8 +92,10 @@ def reject(round_id: int, st: State) -> dict:
 
 
 @router.get("/rounds/{round_id}/review", response_model=Review)
-def review(round_id: int, st: State) -> dict:
-    return st.views.review(round_id)
+def review(round_id: int, st: State, outcome: str = "all", offset: int = Query(0, ge=0),
+           limit: int = Query(20, ge=1, le=200)) -> dict:
+    """Every evaluation seed kept, `outcome` = all | win | loss | both | neither, paged."""
+    return st.views.review(round_id, outcome, offset, limit)
 
 
 @router.post("/tasks/{task_id}/rollback", response_model=ActiveLatent)

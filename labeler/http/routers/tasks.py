@@ -1,9 +1,9 @@
 """Tasks: the list [open], creating one [researcher], an annotator's progress [open]."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from labeler.http.auth import RESEARCHERS
+from labeler.http.auth import RESEARCHERS, labelling_as
 from labeler.http.deps import State
 from labeler.http.schemas.common import ERRORS
 from labeler.http.schemas.tasks import Progress, Task, TaskIn, TaskWithCounts
@@ -22,5 +22,5 @@ def create_task(body: TaskIn, st: State) -> dict:
 
 
 @router.get("/{task_id}/progress", response_model=Progress)
-def task_progress(task_id: int, st: State, annotator: str = Query(...)) -> dict:
-    return st.annotating.progress(task_id, annotator)
+def task_progress(task_id: int, request: Request, st: State, annotator: str = Query(...)) -> dict:
+    return st.annotating.progress(task_id, labelling_as(request, annotator))

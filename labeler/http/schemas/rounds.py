@@ -37,12 +37,14 @@ class RoundView(Model):
     candidate_latent_id: int | None
     error: str | None
     job: JobSummary | None
+    rollout_job: JobSummary | None = None  # the candidate's next-round episodes, rolled out during the review
     result: dict[str, Any]
     created_at: str
     updated_at: str | None
     pairs: int
     labels: int
     decisive: int
+    evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0
 
 
 class ConfigIn(BaseModel):
@@ -102,6 +104,7 @@ class ReviewRow(Model):
     seed: int
     before: EpisodeView | None
     after: EpisodeView | None
+    outcome: str | None  # for the candidate: win, loss, both, neither
 
 
 class Rate(Model):
@@ -109,12 +112,18 @@ class Rate(Model):
     role: str
     success_rate: float
     mean_reward: float
+    n: int | None = None
+    interval: dict[str, float] | None = None  # 95% Wilson: low, high, level
 
 
 class Review(Model):
     round: RoundView
     seeds: list[int]
     rates: list[Rate]
+    comparisons: dict[str, Any]  # vs_start, vs_z0: difference, interval, p_value, significant, verdict, summary
+    before_role: str
+    counts: dict[str, int]
+    total: int  # rows matching the filter
     rows: list[ReviewRow]
 
 

@@ -45,3 +45,4 @@ class Status(Model):
     bootstrap: dict | None
     schema_version: int
     labels_per_pair: int
+    annotators: str  # "open" (type a name) or "invite" (by a researcher's invite link)

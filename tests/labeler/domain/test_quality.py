@@ -8,7 +8,6 @@ import pytest
 
 from labeler.domain.agreement import disagreements, krippendorff_alpha_nominal, majority_agreement
 from labeler.domain.annotator_quality import (
-    binomial_two_sided_p,
     gold_accuracy,
     gold_answers,
     position_bias,
@@ -18,6 +17,7 @@ from labeler.domain.annotator_quality import (
 from labeler.domain.label_records import LabelRecord
 from labeler.domain.preferences import resolve_preferences
 from labeler.domain.quality_report import quality_report
+from pgt_core.stats import binomial_two_sided_p
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
 

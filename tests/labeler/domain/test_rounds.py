@@ -21,7 +21,7 @@ def test_round_config_defaults_and_validation():
     cfg = RoundConfig.from_dict({"round_size": "10", "lr": "0.05"})
     assert cfg.round_size == 10 and cfg.lr == 0.05 and cfg.beta == 0.1 and cfg.epochs == 50
     assert RoundConfig.from_dict({"epochs": 7}, cfg).round_size == 10  # overrides keep the base
-    for bad in ({"lr": -1}, {"epochs": 0}, {"loss": "ppo"}, {"colour": 1}, {"review_videos": 9, "eval_episodes": 4},
+    for bad in ({"lr": -1}, {"epochs": 0}, {"loss": "ppo"}, {"colour": 1}, {"review_videos": -1},
                 {"beta": float("nan")}, {"round_size": "many"}):
         with pytest.raises(Invalid):
             RoundConfig.from_dict(bad)
@@ -68,7 +68,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         app = start_app(tmp_path)
         res = Researcher(app.url, tmp_path)
         assert labels_of(res, a["id"]) == labels
-        assert res.round(a["id"], r1["id"])["status"] in ("tuning", "rolling_out", "evaluating", "review")
+        assert res.round(a["id"], r1["id"])["status"] in ("tuning", "evaluating", "review")
         r1 = res.wait_round(a["id"], r1["id"], ("review", "failed"))
         assert r1["status"] == "review", r1["error"]
 
@@ -87,8 +87,11 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         plots = res("GET", f"/tasks/{a['id']}/plots")
         assert plots["success"].startswith("<svg") and "<polyline" in plots["epochs"]
 
+        assert r1["rollout_job"] is not None  # the candidate's episodes roll out while the review is open
         promoted = res("POST", f"/rounds/{r1['id']}/promote")
-        assert promoted["status"] == "promoted"
+        assert promoted["status"] in ("promoting", "promoted")  # promoting: waits for those episodes
+        promoted = res.wait_round(a["id"], r1["id"], ("promoted", "failed"))
+        assert promoted["status"] == "promoted" and promoted["result"]["rollout"]["episodes"] == 6
         view = res.task(a["id"])
         assert view["active_latent_id"] == r1["candidate_latent_id"]
         z1 = np.array(res.active_vector(a["id"]))
@@ -101,9 +104,14 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         r2 = res("POST", f"/tasks/{a['id']}/rounds", 201, json={"config": TINY})
         assert r2["status"] == "labelling" and r2["pairs"] == 9 and r2["base_latent_id"] == r1["candidate_latent_id"]
         label_pending(app.url, a["id"], score=teacher_score)
-        res("POST", f"/rounds/{r2['id']}/tune", json={"config": {"lr": 1e38}})  # absurd: Adam overflows
+        absurd = res("POST", f"/rounds/{r2['id']}/tune", 422, json={"config": {"lr": 1e38}})
+        assert absurd["detail"][0]["loc"][-1] == "lr" and "between" in absurd["detail"][0]["msg"]  # said beside lr
+        kept = tmp_path / "artifacts" / "trajectories"
+        lost = next(kept.glob(f"t{a['id']}-r1-L{r1['candidate_latent_id']}-*.npz"))
+        lost.unlink()  # a tune that cannot fetch its data fails for good, and changes nothing
+        res("POST", f"/rounds/{r2['id']}/tune")
         r2 = res.wait_round(a["id"], r2["id"], ("failed", "review"))
-        assert r2["status"] == "failed" and "overflow" in r2["error"], r2
+        assert r2["status"] == "failed" and "no artifact" in r2["error"], r2
         assert r2["job"]["status"] == "failed" and r2["job"]["attempts"] == 1  # not retried: it would fail again
         assert res.task(a["id"])["active_latent_id"] == r1["candidate_latent_id"]
         assert np.allclose(res.active_vector(a["id"]), z1)
@@ -120,6 +128,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         rb = res.wait_round(b["id"], rb["id"], ("review", "failed"))
         assert rb["status"] == "review", rb["error"]
         res("POST", f"/rounds/{rb['id']}/promote")
+        res.wait_round(b["id"], rb["id"], ("promoted",))
         assert res.task(b["id"])["active_latent_id"] == rb["candidate_latent_id"]
         assert res.task(a["id"])["active_latent_id"] == r1["candidate_latent_id"]
         assert np.allclose(res.active_vector(a["id"]), z1)

@@ -45,6 +45,29 @@ def test_leases_expire_and_ignore_own():
     assert leases.held_by_others("zed") == {}
 
 
+def test_a_persons_other_tabs_hold_their_pairs():
+    leases = Leases()
+    leases.hold(1, "ann", client="tab-a")
+    leases.hold(2, "ann", client="tab-b")
+    assert leases.held_in_other_tabs("ann", "tab-a") == {2}
+    assert leases.held_in_other_tabs("ann", "tab-b") == {1}
+    assert leases.held_by_others("ann") == {}  # still one person towards k
+    leases.release(1, "ann")  # answered in one tab: free in all
+    assert leases.held_in_other_tabs("ann", "tab-b") == set()
+
+
+def test_leases_are_bounded_per_person_and_per_address():
+    leases = Leases(per_annotator=2, per_address=3)
+    for pair in (1, 2, 3):
+        leases.hold(pair, "ann", address="10.0.0.1")
+    assert leases.held_by_others("x") == {2: 1, 3: 1}  # ann's oldest lease went first
+    for k, name in enumerate(("p1", "p2", "p3", "p4")):  # made-up names from one address
+        leases.hold(10 + k, name, address="10.0.0.9")
+    assert sorted(leases.held_by_others("x")) == [2, 3, 11, 12, 13]
+    leases.hold(20, "real", address="10.0.0.2")  # someone elsewhere is not affected
+    assert 20 in leases.held_by_others("x")
+
+
 def test_build_label_pairs_unique_and_covering():
     ids = [f"t{i}" for i in range(24)]
     pairs = build_label_pairs(ids, per_traj=4, seed=1)

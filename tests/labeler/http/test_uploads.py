@@ -123,3 +123,15 @@ def test_a_full_disk_answers_507_and_never_serves_an_empty_video(full_video_disk
     filler.unlink()  # room again: the same request now works
     r = client.get(pair["left"]["video_url"])
     assert r.status_code == 200 and r.content[4:8] == b"ftyp"
+
+
+def test_a_damaged_file_behind_a_registered_trajectory_is_a_clear_4xx(env):
+    """A file damaged after registration (disk trouble, an older version's upload) answers 422, not 500."""
+    client, seeded, cfg = env
+    pair = client.get("/api/pairs/next", params={"task_id": seeded["task_id"], "annotator": "dmg"}).json()["pair"]
+    npz = cfg.artifact_dir / "trajectories" / f"{pair['left']['id']}.npz"
+    npz.write_bytes(npz.read_bytes()[:100])
+    for _ in range(2):
+        r = client.get(pair["left"]["video_url"])
+        assert r.status_code == 422 and "damaged" in r.json()["detail"]
+    assert not (cfg.artifact_dir / "videos" / f"{pair['left']['id']}.mp4").exists()

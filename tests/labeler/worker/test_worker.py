@@ -57,7 +57,7 @@ def test_lease_expiry_requeues_and_a_stale_worker_is_rejected(proto):
     assert b["id"] == job["id"] and b["attempts"] == 2 and b["worker"] == "B" and lease_b != lease_a
     # A wakes up: every call of it is refused, so its late result is never taken
     assert client.post(f"/api/jobs/{job['id']}/heartbeat", json={"worker": "A", "lease": lease_a}).status_code == 409
-    late = client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", params={"lease": lease_a}, content=b"x")
+    late = client.put(f"/api/jobs/{job['id']}/artifacts/late.npz", headers={"x-pgt-lease": lease_a}, content=b"x")
     assert late.status_code == 409
     late = client.post(f"/api/jobs/{job['id']}/complete", json={"worker": "A", "lease": lease_a, "result": {"x": 1}})
     assert late.status_code == 409
@@ -216,6 +216,56 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         assert after == before  # no label lost or changed
         logs = res("GET", f"/jobs/{job_id}/logs")
         assert {line["attempt"] for line in logs} == {1, 2}
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.terminate()
+                w.wait(20)
+        res.close()
+        app.stop()
+
+
+def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(tmp_path):
+    """Promote while the candidate's episodes are still rolling out, kill the worker rolling them out: another
+    worker finishes the job and the promotion completes, applied once."""
+    app = start_app(tmp_path, "--no-worker", stale_s=3)
+    res = Researcher(app.url, tmp_path)
+    workers: list[subprocess.Popen] = []
+    try:
+        workers.append(spawn_worker(app.url, tmp_path, "first"))
+        task = res.create_task("wood")
+        config = {**TINY, "round_size": 60, "val_fraction": 0.0}  # long enough a rollout to kill; no held-out
+        # pairs, so the tune picks its best epoch on training loss and the candidate differs from z0
+        rnd = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": config})
+        res.wait_round(task["id"], rnd["id"], ("labelling",))
+        from tests.support.http_teacher import label_pending
+
+        label_pending(app.url, task["id"], score=teacher_score, limit=30)
+        res("POST", f"/rounds/{rnd['id']}/tune")
+        rnd = res.wait_round(task["id"], rnd["id"], ("review", "failed"), timeout=300)
+        assert rnd["status"] == "review", rnd["error"]
+        rollout_id = rnd["rollout_job"]["id"]
+        assert res("POST", f"/rounds/{rnd['id']}/promote")["status"] == "promoting"
+        deadline = time.monotonic() + 120
+        while True:
+            job = res.http.get(f"/api/jobs/{rollout_id}").json()
+            if job["status"] == "running" and job["progress"] > 0.05:
+                break
+            assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+            time.sleep(0.1)
+        os.kill(workers[0].pid, signal.SIGKILL)
+        workers[0].wait()
+        assert res.round(task["id"], rnd["id"])["status"] == "promoting"  # not yet: the episodes are not in
+        workers.append(spawn_worker(app.url, tmp_path, "second"))
+        done = res.wait_round(task["id"], rnd["id"], ("promoted", "failed"), timeout=300)
+        assert done["status"] == "promoted" and done["result"]["rollout"]["episodes"] == 60
+        job = res.http.get(f"/api/jobs/{rollout_id}").json()
+        assert job["status"] == "done" and job["attempts"] == 2 and job["worker"].startswith("second:")
+        page = res.task(task["id"])
+        assert page["active_latent_id"] == rnd["candidate_latent_id"]
+        assert [p["action"] for p in page["promotions"]] == ["promote"]  # applied once
+        nxt = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": TINY})
+        assert nxt["status"] == "labelling" and nxt["pairs"] > 0  # the next round starts on those episodes
     finally:
         for w in workers:
             if w.poll() is None:

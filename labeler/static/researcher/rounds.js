@@ -1,0 +1,93 @@
+/* The rounds table: one row per round, updated in place on every poll (its buttons keep focus). */
+
+import { h, KeyedList, set, text } from "../shared/dom.js";
+import { num, pct } from "../shared/format.js";
+
+export const TERMINAL = ["promoted", "rejected", "failed"];
+
+const BADGE = { review: "pgt-badge-review", promoted: "pgt-badge-good", failed: "pgt-badge-bad", rejected: "pgt-badge-off" };
+export const badgeClass = (status) => ["pgt-badge", BADGE[status]];
+export const statusText = (status) => String(status).replace(/_/g, " ");
+
+const rateOf = (r, role) => (((r.result || {}).eval || {}).rates || []).find((x) => x.role === role);
+
+function bestEpoch(r) {
+  const best = ((r.result || {}).tune || {}).best;
+  if (!best) return "–";
+  const split = best.val && best.val.margin !== undefined && best.val.margin !== null ? best.val : best.train || {};
+  return `loss ${num(best.val_loss ?? best.train_loss)} · margin ${num(split.margin)} · acc ${pct(split.accuracy)}`;
+}
+
+/** onAction(what, round): what is tune | promote | review | retry | reject. */
+function roundRow(onAction) {
+  let round = null;
+  const button = (label, cls, what) =>
+    h("button", { type: "button", class: `pgt-btn ${cls}`, hidden: true, onclick: () => onAction(what, round) }, label);
+  const buttons = {
+    tune: button("Tune", "pgt-btn-primary", "tune"),
+    promote: button("Promote", "pgt-btn-good", "promote"),
+    review: button("Review", "", "review"),
+    retry: button("Retry", "", "retry"),
+    reject: button("Reject", "pgt-btn-danger", "reject"),
+  };
+  const number = h("th", { scope: "row" });
+  const badge = h("span", { class: "pgt-badge" });
+  const error = h("div", { class: "pgt-err", hidden: true });
+  const fill = h("div", { class: "pgt-fill" });
+  const bar = h("div", { class: "pgt-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
+  const message = h("div", { class: "rs-msg" });
+  const progress = h("div", { hidden: true }, bar, message);
+  const labels = h("td");
+  const before = h("span");
+  const after = h("b");
+  const dpo = h("td");
+  const el = h("tr", {}, number, h("td", {}, badge, error), h("td", {}, progress), labels,
+    h("td", {}, before, after), dpo, h("td", { class: "rs-row-actions" }, Object.values(buttons)));
+
+  return {
+    el,
+    update(r) {
+      round = r;
+      text(number, r.number);
+      text(badge, statusText(r.status));
+      set(badge, { class: badgeClass(r.status) });
+      set(error, { hidden: !r.error });
+      text(error, r.error || "");
+      const job = r.job && r.job.status !== "done" && !TERMINAL.includes(r.status) ? r.job : null;
+      progress.hidden = !job;
+      if (job) {
+        const p = Math.round(100 * (job.progress || 0));
+        fill.style.width = `${p}%`;
+        set(bar, { "aria-valuenow": String(p), "aria-label": `${job.kind} progress` });
+        text(message, `${job.kind} ${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}: ${job.message || ""}`);
+      }
+      text(labels, `${r.decisive}/${r.labels} on ${r.pairs} pairs`);
+      const z0 = rateOf(r, "prompt");
+      const tuned = rateOf(r, "candidate");
+      text(before, z0 ? `${pct(z0.success_rate)} → ` : "–");
+      text(after, z0 ? pct(tuned && tuned.success_rate) : "");
+      text(dpo, bestEpoch(r));
+      const hasEval = !!(r.result && r.result.eval);
+      buttons.tune.hidden = r.status !== "labelling";
+      set(buttons.tune, { disabled: !r.decisive, title: r.decisive ? null : "no decisive labels yet" });
+      buttons.promote.hidden = r.status !== "review";
+      buttons.review.hidden = !hasEval;
+      buttons.retry.hidden = r.status !== "failed";
+      buttons.reject.hidden = !["labelling", "review", "failed"].includes(r.status);
+      text(buttons.reject, r.status === "review" ? "Roll back" : "Reject");
+    },
+  };
+}
+
+export class RoundsTable {
+  constructor(tbody, onAction) {
+    this.list = new KeyedList(tbody, {
+      key: (r) => r.id,
+      create: () => roundRow(onAction),
+      empty: h("tr", {}, h("td", { colspan: "7", class: "pgt-dim", text: "No rounds yet: start one above." })),
+    });
+  }
+
+  /** Newest round first. */
+  update(rounds) { this.list.update(rounds.slice().reverse()); }
+}

@@ -1,0 +1,114 @@
+"""The round state machine driven through its jobs (no worker): a tune that changes nothing goes back to
+labelling saying so; the review carries intervals, paired tests, outcomes per seed, filters and pages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labeler.db.store import Store
+from labeler.domain.latents import LatentLibrary
+from labeler.domain.round_jobs import RoundJobs
+from labeler.domain.round_views import RoundViews
+from labeler.domain.rounds import Rounds
+from labeler.errors import Conflict, Invalid
+from labeler.files.artifacts import Artifacts
+
+
+@pytest.fixture
+def machine(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    library = LatentLibrary(store)
+    rounds = Rounds(store, Artifacts(tmp_path / "artifacts"), library,
+                    RoundJobs(store, library, "untrained"))
+    task = store.tasks.create("wood", "collect_wood", 20)
+    z0 = store.latents.add(task["id"], np.zeros(512), "prompt")
+    yield store, rounds, RoundViews(store, library), task, z0
+    store.close()
+
+
+def finish(store: Store, job_id: int, result: dict) -> None:
+    job = store.jobs.claim("w", [store.jobs.get(job_id)["kind"]])
+    assert job["id"] == job_id
+    store.jobs.complete(job_id, job["lease"], result)
+
+
+def test_a_tune_that_changed_nothing_returns_to_labelling_without_a_rollout(machine):
+    store, rounds, views, task, z0 = machine
+    rnd = store.rounds.create(task["id"], z0["id"], "tuning", {"epochs": 5})
+    job = store.jobs.enqueue("tune", task["id"], {"round_id": rnd["id"], "latent_id": z0["id"]})
+    store.rounds.update(rnd["id"], job_id=job["id"])
+    finish(store, job["id"], {"z": [0.0] * 512, "best_epoch": 0, "epochs": 5, "best_epoch_kind": "first",
+                              "diagnosis": "best epoch is 0: no epoch beat the start latent; the latent is unchanged"})
+    assert rounds.reconcile() == 1
+    after = store.rounds.get(rnd["id"])
+    assert after["status"] == "labelling" and after["result"]["tune"]["no_change"] is True
+    assert after["candidate_latent_id"] is None and len(store.latents.list(task["id"])) == 1  # no copy made
+    assert [j["kind"] for j in store.jobs.list()] == ["tune"]  # no rollout, no evaluation queued
+    assert "unchanged" in views.round_view(rnd["id"])["result"]["tune"]["diagnosis"]
+
+
+def test_the_review_has_intervals_paired_tests_and_outcomes(machine):
+    store, rounds, views, task, z0 = machine
+    z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
+    rnd = store.rounds.create(task["id"], z0["id"], "review")
+    seeds = list(range(20))
+    before = [s % 4 == 0 for s in seeds]  # 5 of 20
+    after = [s % 4 == 0 or s % 4 == 1 for s in seeds]  # 10 of 20: wins on seeds 1, 5, 9, ...
+    review, kept = [], seeds[:8]
+    for role, latent, success in (("prompt", z0, before), ("candidate", z1, after)):
+        for s in kept:
+            tid = f"e-{role[0]}-{s}"
+            store.trajectories.add(tid, task["id"], seed=s, length=20, reward=float(success[s]),
+                                   success=success[s], events=[], artifact=f"{tid}.npz", round_id=rnd["id"],
+                                   latent_id=latent["id"], artifact_sha256="ab" * 32)
+            review.append({"id": tid, "seed": s, "role": role, "latent_id": latent["id"]})
+    rates = [{"latent_id": z0["id"], "role": "prompt", "success_rate": 0.25, "mean_reward": 0.25, "success": before},
+             {"latent_id": z1["id"], "role": "candidate", "success_rate": 0.5, "mean_reward": 0.5, "success": after}]
+    store.rounds.update(rnd["id"], candidate_latent_id=z1["id"],
+                        result={"eval": {"seeds": seeds, "rates": rates, "review": review}})
+    page = views.review(rnd["id"])
+    vs = page["comparisons"]["vs_start"]
+    assert vs["difference"] == pytest.approx(0.25) and vs["only_second"] == 5 and vs["only_first"] == 0
+    assert vs["p_value"] == pytest.approx(0.0625) and not vs["significant"] and vs["verdict"] == "not significant"
+    assert "not significant" in vs["summary"] and vs["interval"]["low"] < 0.25 < vs["interval"]["high"]
+    assert page["rates"][0]["interval"]["low"] < 0.25 < page["rates"][0]["interval"]["high"]
+    assert page["counts"] == {"win": 2, "loss": 0, "both": 2, "neither": 4} and page["total"] == 8
+    assert [r["seed"] for r in views.review(rnd["id"], outcome="win")["rows"]] == [1, 5]
+    assert [r["seed"] for r in views.review(rnd["id"], offset=6, limit=5)["rows"]] == [6, 7]
+    assert page["rows"][0]["after"]["video_url"].endswith("?v=" + "ab" * 8)
+    with pytest.raises(Invalid):
+        views.review(rnd["id"], outcome="draws")
+    assert views.round_view(rnd["id"])["evaluation"]["comparisons"]["vs_z0"]["verdict"] == "not significant"
+
+
+def test_promoting_waits_for_the_background_rollout_and_rejecting_cancels_it(machine):
+    store, rounds, views, task, z0 = machine
+    z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
+    rnd = store.rounds.create(task["id"], z0["id"], "evaluating", {"round_size": 4})
+    store.rounds.update(rnd["id"], candidate_latent_id=z1["id"])
+    job = store.jobs.enqueue("evaluate", task["id"], {"round_id": rnd["id"]})
+    store.rounds.update(rnd["id"], job_id=job["id"])
+    rates = [{"latent_id": z0["id"], "role": "prompt", "success_rate": 0.0, "mean_reward": 0.0, "success": [False]},
+             {"latent_id": z1["id"], "role": "candidate", "success_rate": 1.0, "mean_reward": 1.0, "success": [True]}]
+    finish(store, job["id"], {"seeds": [1], "rates": rates, "review": []})
+    rounds.reconcile()
+    rnd = store.rounds.get(rnd["id"])
+    assert rnd["status"] == "review" and rnd["rollout_job_id"]  # reviewable now; the episodes come later
+    background = store.jobs.get(rnd["rollout_job_id"])
+    assert background["kind"] == "rollout" and background["payload"]["latent_id"] == z1["id"]
+    assert rounds.promote(rnd["id"])["status"] == "promoting"
+    assert LatentLibrary(store).active_id(task["id"]) == z0["id"]  # not yet
+    finish(store, background["id"], {"trajectories": [], "success_rate": 1.0})
+    rounds.reconcile()
+    assert store.rounds.get(rnd["id"])["status"] == "promoted"
+    assert LatentLibrary(store).active_id(task["id"]) == z1["id"]
+    assert rounds.reconcile() == 0  # applied once
+
+    other = store.rounds.create(task["id"], z1["id"], "review")
+    doomed = store.jobs.enqueue("rollout", task["id"], {})
+    claimed = store.jobs.claim("w", ["rollout"])
+    store.rounds.update(other["id"], rollout_job_id=doomed["id"])
+    assert rounds.reject(other["id"])["status"] == "rejected"
+    assert store.jobs.get(doomed["id"])["status"] == "cancelled"
+    with pytest.raises(Conflict):  # its worker learns at the next heartbeat and stops
+        store.jobs.heartbeat(doomed["id"], claimed["lease"])
