@@ -10,11 +10,15 @@ batch of a task is uniform: active selection needs a first tuned latent to work 
 
 Uses the cached log-prob path (`pgt_core.logprob.FeatureCache`) when the policy allows it:
 scoring thousands of candidate pairs costs two head passes over N trajectories.
+
+For the app: the worker computes `implicit_rewards` of a round's episodes; `order_pairs` and
+`least_certain_groups` then work on plain {episode id: reward} maps, so the app can offer the
+least certain comparisons (pairwise) or K-groups (best-of-K) first without the policy.
 """
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Sequence
+from typing import Hashable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -89,3 +93,52 @@ def select_pairs(policy: torch.nn.Module, trajs: Sequence[Trajectory], z: torch.
     margins = pair_margins(implicit_rewards(policy, trajs, z, z0, beta=beta, cache=cache), candidates)
     picked = least_certain(margins, k, explore=explore, rng=rng)
     return [(int(candidates[p][0]), int(candidates[p][1]), float(margins[p])) for p in picked]
+
+
+def order_pairs(rewards: Mapping[Hashable, float], candidates: Sequence[tuple[Hashable, Hashable]],
+                k: int | None = None, *, explore: float = 0.0, rng: np.random.Generator | int | None = None
+                ) -> list[tuple[Hashable, Hashable]]:
+    """The candidate pairs (episode ids) least certain under the implicit rewards first (k of them, or all).
+
+    rewards: episode id -> implicit reward (`implicit_rewards`), all 0 before any tuning (uniform order).
+    """
+    if not candidates:
+        return []
+    margins = np.array([rewards[a] - rewards[b] for a, b in candidates], dtype=np.float64)
+    picked = least_certain(margins, len(candidates) if k is None else k, explore=explore, rng=rng)
+    return [candidates[int(p)] for p in picked]
+
+
+def least_certain_groups(rewards: Mapping[Hashable, float], size: int, n_groups: int, *,
+                         explore: float = 0.0, rng: np.random.Generator | int | None = None
+                         ) -> list[tuple[Hashable, ...]]:
+    """Up to `n_groups` disjoint K-groups of episodes whose implicit rewards are closest: least certain first.
+
+    Greedy: among the episodes left, sorted by implicit reward, the run of `size` consecutive ones
+    with the smallest spread (max - min) is the next group (ties in random order). A share
+    `explore` of the groups is drawn uniformly from the episodes left instead. With all rewards
+    equal (before any tuning) the groups are uniform.
+    """
+    if size < 2:
+        raise ValueError("a group needs at least two episodes")
+    if not 0.0 <= explore <= 1.0:
+        raise ValueError("explore must be in [0, 1]")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    ids = list(rewards)
+    n_groups = min(n_groups, len(ids) // size)
+    if n_groups <= 0:
+        return []
+    n_explore = int(round(n_groups * explore))
+    values = np.array([rewards[i] for i in ids], dtype=np.float64)
+    left = list(np.lexsort((rng.random(len(ids)), values)))  # by reward, ties shuffled
+    chosen: list[list[int]] = []
+    for _ in range(n_groups - n_explore):
+        v = values[left]
+        spread = np.round(v[size - 1:] - v[:len(v) - size + 1], 9)
+        start = int(rng.choice(np.flatnonzero(spread == spread.min())))
+        chosen.append(left[start:start + size])
+        del left[start:start + size]
+    if n_explore:
+        rest = rng.permutation(left)
+        chosen += [list(rest[s:s + size]) for s in range(0, n_explore * size, size)]
+    return [tuple(ids[int(x)] for x in r) for r in chosen]

@@ -50,6 +50,10 @@ def best_epoch_note(best_epoch: int, epochs: int, *, held_out: bool = True) -> s
     """A plain statement of what the best-epoch rule did."""
     rule = "held-out loss" if held_out else "training loss (no held-out pairs)"
     kind = best_epoch_kind(best_epoch, epochs)
+    if not held_out:
+        where = {"first": "epoch 0 (the latent is unchanged)", "last": f"the last epoch ({epochs})",
+                 "interior": f"epoch {best_epoch} of {epochs}"}[kind]
+        return f"no held-out pairs: the lowest training loss, {where}, is returned; the guard bounds how far z moved"
     if kind == "first":
         return f"best epoch is 0: no epoch beat the start latent on {rule}; the latent is unchanged"
     if kind == "last":

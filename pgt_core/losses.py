@@ -41,20 +41,30 @@ def _reward_metrics(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor,
     }
 
 
+def _mean(losses: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean over pairs, or the weighted mean (one answer's pairs share its weight)."""
+    if weights is None:
+        return losses.mean()
+    w = weights.to(losses)
+    return (losses * w).sum() / w.sum()
+
+
 def dpo_loss(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor, ref_l: torch.Tensor,
-             beta: float = 0.1, label_smoothing: float = 0.0) -> tuple[torch.Tensor, Metrics]:
-    """-log sigmoid(beta * [(pi_w - ref_w) - (pi_l - ref_l)]), averaged over pairs.
+             beta: float = 0.1, label_smoothing: float = 0.0, weights: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, Metrics]:
+    """-log sigmoid(beta * [(pi_w - ref_w) - (pi_l - ref_l)]), averaged over pairs (weighted by `weights`).
 
     label_smoothing > 0 is conservative DPO (assumes that fraction of labels is flipped).
     """
     _check(pi_w, pi_l, ref_w, ref_l)
     logits = (pi_w - pi_l) - (ref_w - ref_l)
     losses = -(1.0 - label_smoothing) * F.logsigmoid(beta * logits) - label_smoothing * F.logsigmoid(-beta * logits)
-    return losses.mean(), _reward_metrics(pi_w, pi_l, ref_w, ref_l, beta)
+    return _mean(losses, weights), _reward_metrics(pi_w, pi_l, ref_w, ref_l, beta)
 
 
 def ipo_loss(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor, ref_l: torch.Tensor,
-             beta: float = 0.1, ties: torch.Tensor | None = None) -> tuple[torch.Tensor, Metrics]:
+             beta: float = 0.1, ties: torch.Tensor | None = None, weights: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, Metrics]:
     """IPO: (h - 1/(2 beta))^2 with h the log-ratio difference; tie pairs regress h to 0.
 
     Unlike DPO, IPO can use ties: "equally good" means the two log-ratios should match.
@@ -65,7 +75,7 @@ def ipo_loss(pi_w: torch.Tensor, pi_l: torch.Tensor, ref_w: torch.Tensor, ref_l:
     target = torch.full_like(h, 1.0 / (2.0 * beta))
     if ties is not None:
         target = torch.where(ties.to(h.device).bool(), torch.zeros_like(h), target)
-    loss = ((h - target) ** 2).mean()
+    loss = _mean((h - target) ** 2, weights)
     decisive = ~ties.bool() if ties is not None else torch.ones_like(h, dtype=torch.bool)
     metrics = _reward_metrics(pi_w[decisive], pi_l[decisive], ref_w[decisive], ref_l[decisive], beta) \
         if decisive.any() else {"chosen_reward": 0.0, "rejected_reward": 0.0, "margin": 0.0, "accuracy": 0.5,

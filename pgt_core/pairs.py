@@ -4,6 +4,11 @@
 "left", "right", "tie" or "both_bad". Every answer is stored; only decisive ones
 (left/right) drive DPO. Ties feed agreement statistics and IPO (target margin 0).
 
+`Pair.group` names the answer a pair came from (a ranking gives several correlated pairs; one
+pairwise answer gives one) and `Pair.weight` its share of that answer: tuning splits held-out
+pairs by group and weighs each pair by its weight, so one answer counts as one unit however
+many pairs it implies (`pgt_core.feedback` makes pairs from each feedback mode by one rule).
+
 The synthetic teacher stands in for people in benchmarks and tests: it prefers the higher
 reward, flips with a given probability, calls near-equal rewards a tie, and may call two
 failures "both bad" -- the kinds of noise real labels have.
@@ -22,17 +27,24 @@ DECISIVE: tuple[str, ...] = ("left", "right")
 
 @dataclass(frozen=True)
 class Pair:
-    """Two trajectories (indices into a list, or trajectory ids) and the label given to them."""
+    """Two trajectories (indices into a list, or trajectory ids) and the label given to them.
+
+    group: the answer it came from (None: an answer of its own); weight: its share of that answer.
+    """
 
     i: Hashable
     j: Hashable
     label: Label = "left"
+    group: Hashable | None = None
+    weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:
             raise ValueError(f"label must be one of {LABELS}, got {self.label!r}")
         if self.i == self.j:
             raise ValueError(f"a pair needs two different trajectories, got {self.i!r} twice")
+        if not self.weight > 0:
+            raise ValueError(f"a pair's weight must be > 0, got {self.weight}")
 
     @property
     def decisive(self) -> bool:
@@ -51,7 +63,7 @@ class Pair:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Pair":
-        return cls(d["i"], d["j"], d["label"])
+        return cls(d["i"], d["j"], d["label"], d.get("group"), float(d.get("weight", 1.0)))
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -67,7 +79,7 @@ def pairs_from_rewards(rewards: Sequence[float], max_pairs: int | None = None,
     if max_pairs is not None and len(ii) > max_pairs:
         keep = np.sort(_rng(rng).choice(len(ii), size=max_pairs, replace=False))
         ii, jj = ii[keep], jj[keep]
-    return [Pair(int(i), int(j), "left") for i, j in zip(ii, jj)]
+    return [Pair(int(i), int(j), "left") for i, j in zip(ii, jj, strict=True)]
 
 
 class SyntheticTeacher:
@@ -114,18 +126,32 @@ class SyntheticTeacher:
         b = flat - starts[a] + a + 1
         swap = self.rng.random(len(flat)) < 0.5
         left, right = np.where(swap, b, a), np.where(swap, a, b)
-        return self.label_pairs(rewards, list(zip(left.tolist(), right.tolist())))
+        return self.label_pairs(rewards, list(zip(left.tolist(), right.tolist(), strict=True)))
 
 
-def preference_indices(pairs: Sequence[Pair], index_of: Mapping[Hashable, int] | None = None,
-                       include_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs -> (winner rows, loser rows, is_tie) int/bool arrays over a trajectory list.
+@dataclass(frozen=True)
+class PreferenceRows:
+    """Usable pairs as arrays over a trajectory list: winner and loser rows, tie flags, group codes
+    (0..G-1; a pair without a group gets a code of its own) and weights."""
 
-    Decisive pairs always; ties only when `include_ties` (IPO), oriented as (i, j); "both_bad"
-    never. `index_of` maps trajectory ids to rows; without it, i and j must already be rows.
-    """
-    w, l, tie = [], [], []
-    for p in pairs:
+    winners: np.ndarray
+    losers: np.ndarray
+    ties: np.ndarray
+    groups: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.winners.shape[0])
+
+
+def preference_rows(pairs: Sequence[Pair], index_of: Mapping[Hashable, int] | None = None,
+                    include_ties: bool = False) -> PreferenceRows:
+    """Pairs -> `PreferenceRows`: decisive pairs always; ties only when `include_ties` (IPO),
+    oriented as (i, j); "both_bad" never. `index_of` maps trajectory ids to rows; without it,
+    i and j must already be rows."""
+    w, lose, tie, group, weight = [], [], [], [], []
+    codes: dict[Hashable, int] = {}
+    for k, p in enumerate(pairs):
         if p.decisive:
             a, b, t = p.preferred, p.rejected, False
         elif p.label == "tie" and include_ties:
@@ -133,6 +159,17 @@ def preference_indices(pairs: Sequence[Pair], index_of: Mapping[Hashable, int] |
         else:
             continue
         w.append(index_of[a] if index_of is not None else int(a))
-        l.append(index_of[b] if index_of is not None else int(b))
+        lose.append(index_of[b] if index_of is not None else int(b))
         tie.append(t)
-    return np.asarray(w, np.int64), np.asarray(l, np.int64), np.asarray(tie, bool)
+        key = ("group", p.group) if p.group is not None else ("pair", k)
+        group.append(codes.setdefault(key, len(codes)))
+        weight.append(p.weight)
+    return PreferenceRows(np.asarray(w, np.int64), np.asarray(lose, np.int64), np.asarray(tie, bool),
+                          np.asarray(group, np.int64), np.asarray(weight, np.float64))
+
+
+def preference_indices(pairs: Sequence[Pair], index_of: Mapping[Hashable, int] | None = None,
+                       include_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs -> (winner rows, loser rows, is_tie): `preference_rows` without groups and weights."""
+    rows = preference_rows(pairs, index_of, include_ties)
+    return rows.winners, rows.losers, rows.ties

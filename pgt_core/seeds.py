@@ -17,7 +17,8 @@ the others; a new use gets a new range here rather than a literal in its module.
 |                            |                       | before/after review (pgt_core.evaluate.eval_seeds, labeler.rounds)     |
 | BOOTSTRAP_WORLD_BASE       | 6_000_000 - 6_999_999 | the app's first-start episodes (labeler AppConfig.bootstrap_seed)      |
 | BENCHMARK_WORLD_BASE       | 7_000_000 - 9_999_999 | benchmarks/: rollout 7_000_000+, tuning 7_100_000+, active selection   |
-|                            |                       | pool 7_000_000+ and evaluation 8_000_000+                              |
+|                            |                       | pool 7_000_000+ and evaluation 8_000_000+, label budget pool           |
+|                            |                       | 7_300_000+ and evaluation 8_600_000+ (+10_000 per --seed)              |
 | ROUND_WORLD_BASE           | 10_000_000 and up     | the app's rounds: + task id * 1_000_000 + round number * 10_000        |
 |                            |                       | (labeler.rounds.train_seeds)                                           |
 

@@ -184,6 +184,27 @@ class PairedComparison:
                 "significant": self.significant, "worse_than_start": self.worse_than_start, "verdict": self.verdict}
 
 
+@dataclass(frozen=True)
+class PromotionAdvice:
+    button: str  # the promote button's text
+    needs_confirmation: bool  # the candidate did worse than its start: ask before promoting
+    flag: str | None  # the warning the review shows, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def promotion_advice(c: PairedComparison) -> PromotionAdvice:
+    """What the review's promote control says for a candidate compared with its start latent."""
+    if c.worse_than_start:
+        flag = (f"the candidate did worse than its start ({c.difference * 100:+.0f} points, {c.verdict}); "
+                "promoting it needs a confirmation")
+        return PromotionAdvice(f"Promote anyway ({c.verdict})", True, flag)
+    if not c.significant:
+        return PromotionAdvice("Promote (not significant)", False, None)
+    return PromotionAdvice("Promote (significantly better)", False, None)
+
+
 def compare_paired(first: Sequence[bool] | np.ndarray, second: Sequence[bool] | np.ndarray, *,
                    level: float = 0.95, alpha: float = ALPHA) -> PairedComparison:
     """Success of two latents on the same episodes, position k of both lists being the same episode."""

@@ -67,3 +67,27 @@ def test_select_pairs_returns_the_least_certain_candidates(rollouts):
     assert np.allclose(sorted(abs(m) for _, _, m in picked), all_abs[:4], atol=1e-6)
     only = select_pairs(policy, trajs, z, z0, 5, candidates=[(0, 1), (2, 3)], rng=0)
     assert {(i, j) for i, j, _ in only} == {(0, 1), (2, 3)}
+
+
+def test_order_pairs_puts_the_least_certain_comparisons_first():
+    from pgt_core.active import order_pairs
+
+    rewards = {"a": 0.0, "b": 0.05, "c": 1.0, "d": -1.0}
+    order = order_pairs(rewards, [("a", "c"), ("a", "b"), ("c", "d"), ("b", "d")], rng=0)
+    assert order[0] == ("a", "b") and order[-1] == ("c", "d")
+    assert order_pairs(rewards, [("a", "c"), ("a", "b")], k=1) == [("a", "b")] and order_pairs(rewards, []) == []
+
+
+def test_least_certain_groups_are_disjoint_and_tightest_first():
+    from pgt_core.active import least_certain_groups
+
+    rewards = {k: float(v) for k, v in enumerate([0.0, 5.0, 0.1, 9.0, 5.1, 0.2, 9.5, 5.05, 3.0])}
+    groups = least_certain_groups(rewards, 3, 3, rng=0)
+    assert [set(g) for g in groups[:2]] == [{1, 4, 7}, {0, 2, 5}] and len(groups) == 3
+    assert len({x for g in groups for x in g}) == 9
+    mixed = least_certain_groups(rewards, 3, 3, explore=0.34, rng=1)
+    assert set(mixed[0]) == {1, 4, 7} and len({x for g in mixed for x in g}) == 9
+    uniform = {tuple(least_certain_groups(dict.fromkeys(range(8), 0.0), 4, 1, rng=s)[0]) for s in range(10)}
+    assert len(uniform) > 1  # equal rewards (before any tuning): random groups
+    with pytest.raises(ValueError):
+        least_certain_groups(rewards, 1, 2)

@@ -69,3 +69,13 @@ def test_ties_and_both_bad_are_kept_as_records_but_excluded_from_dpo():
     by_id = preference_indices([Pair("a", "b", "right")], index_of={"a": 7, "b": 9})
     assert by_id[0].tolist() == [9] and by_id[1].tolist() == [7]
     assert isinstance(w, np.ndarray)
+
+
+def test_weights_make_the_loss_a_weighted_mean():
+    losses = [dpo_loss(PI_W[k:k + 1], PI_L[k:k + 1], REF_W[k:k + 1], REF_L[k:k + 1])[0].item() for k in range(2)]
+    weighted, _ = dpo_loss(PI_W, PI_L, REF_W, REF_L, weights=torch.tensor([3.0, 1.0]))
+    assert weighted.item() == pytest.approx((3 * losses[0] + losses[1]) / 4, abs=1e-6)
+    same, _ = dpo_loss(PI_W, PI_L, REF_W, REF_L, weights=torch.tensor([0.2, 0.2]))
+    assert same.item() == pytest.approx(dpo_loss(PI_W, PI_L, REF_W, REF_L)[0].item(), abs=1e-6)
+    ipo, _ = ipo_loss(PI_W, PI_L, REF_W, REF_L, weights=torch.tensor([1.0, 0.0]))
+    assert ipo.item() == pytest.approx((2 - 5) ** 2)

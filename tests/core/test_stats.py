@@ -15,6 +15,7 @@ from pgt_core.stats import (
     mcnemar_exact_p,
     mean_relative_improvement,
     newcombe_paired_interval,
+    promotion_advice,
     success_rate,
     tally,
     wilson_half_width,
@@ -168,3 +169,13 @@ def test_bootstrap_relative_improvement_covers_the_true_value():
             first[name], second[name] = u < pa, u < pb
         hits.append(mean_relative_improvement(first, second, n_boot=400, seed=rep).interval.contains(truth))
     assert 0.88 <= np.mean(hits) <= 0.99, np.mean(hits)
+
+
+def test_promotion_advice_names_significance_and_asks_before_promoting_a_worse_candidate():
+    small = promotion_advice(compare_paired([1] * 10 + [0] * 10, [1] * 11 + [0] * 9))
+    assert small.button == "Promote (not significant)" and not small.needs_confirmation and small.flag is None
+    good = promotion_advice(compare_paired([0] * 30, [1] * 20 + [0] * 10))
+    assert good.button == "Promote (significantly better)" and not good.needs_confirmation
+    worse = promotion_advice(compare_paired([1] * 10 + [0] * 10, [1] * 8 + [0] * 12))
+    assert worse.needs_confirmation and worse.button == "Promote anyway (not significant)"
+    assert "-10 points" in worse.flag

@@ -42,7 +42,7 @@ def test_tuning_moves_only_z_and_leaves_the_policy_bit_identical(data):
 
 def test_dpo_lowers_the_loss_and_raises_the_preferred_likelihood(data):
     policy, trajs, pairs, z0, rewards = data
-    res = tune_latent(policy, trajs, pairs, z0, epochs=40, lr=0.05, seed=1)
+    res = tune_latent(policy, trajs, pairs, z0, epochs=40, lr=0.05, seed=1, val_fraction=0.2)
     h = res.history
     assert h[0].train_loss == pytest.approx(math.log(2), abs=1e-5) and h[0].epoch == 0
     assert len(h) == 41 and res.n_train + res.n_val == len(pairs) and res.n_val == 60
@@ -53,15 +53,15 @@ def test_dpo_lowers_the_loss_and_raises_the_preferred_likelihood(data):
     order = np.argsort(rewards)
     gain = (trajectory_logprobs(policy, trajs, res.z) - trajectory_logprobs(policy, trajs, z0)).detach().numpy()
     assert gain[order[-10:]].mean() > gain[order[:10]].mean()
-    again = tune_latent(policy, trajs, pairs, z0, epochs=40, lr=0.05, seed=1)
+    again = tune_latent(policy, trajs, pairs, z0, epochs=40, lr=0.05, seed=1, val_fraction=0.2)
     assert torch.equal(again.z, res.z)  # deterministic
 
 
 def test_cached_and_uncached_tuning_agree(data):
     policy, trajs, pairs, z0, _ = data
     cache = FeatureCache.build(policy, trajs)
-    a = tune_latent(policy, trajs, pairs, z0, epochs=4, lr=0.05, cached=cache, batch_pairs=64)
-    b = tune_latent(policy, trajs, pairs, z0, epochs=4, lr=0.05, cached=False, batch_pairs=64)
+    a = tune_latent(policy, trajs, pairs, z0, epochs=4, lr=0.05, cached=cache, batch_pairs=64, val_fraction=0.2)
+    b = tune_latent(policy, trajs, pairs, z0, epochs=4, lr=0.05, cached=False, batch_pairs=64, val_fraction=0.2)
     assert torch.allclose(a.z, b.z, atol=1e-3)
     assert a.history[-1].val_loss == pytest.approx(b.history[-1].val_loss, abs=1e-4)
 
@@ -119,7 +119,7 @@ def test_full_finetuning_updates_a_copy_only(data):
 
 def test_tune_result_reports_how_far_z_moved_and_which_epoch_won(data):
     policy, trajs, pairs, z0, _ = data
-    res = tune_latent(policy, trajs, pairs, z0, epochs=6, lr=0.05, seed=1)
+    res = tune_latent(policy, trajs, pairs, z0, epochs=6, lr=0.05, seed=1, val_fraction=0.2)
     h0 = res.history[0]
     # at z0 every margin is exactly 0: half right, not wrong
     assert h0.val_metrics["accuracy"] == 0.5 and h0.val_metrics["zero_margin"] == 1.0 and h0.z_l2 == 0.0
@@ -136,10 +136,13 @@ def test_tune_result_reports_how_far_z_moved_and_which_epoch_won(data):
     assert unchanged.drift.l2 == 0.0 and unchanged.drift.cosine == pytest.approx(1.0)
 
 
-def test_best_epoch_notes_name_all_three_cases():
+def test_best_epoch_notes_name_all_three_cases(data):
     from pgt_core.diagnostics import best_epoch_note
 
     assert "unchanged" in best_epoch_note(0, 50)
     assert "stopped nothing" in best_epoch_note(50, 50)
     assert "stopped there" in best_epoch_note(12, 50)
     assert "no held-out pairs" in best_epoch_note(12, 50, held_out=False)
+    policy, trajs, pairs, z0, _ = data
+    default = tune_latent(policy, trajs, pairs, z0, epochs=3)  # no held-out pairs by default: the guard bounds z
+    assert default.n_val == 0 and "the guard bounds" in default.diagnosis
