@@ -29,7 +29,7 @@ def raw_env_steps(seeds: list[int], lengths: list[int]) -> float:
     env = CrafterEnv()
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    for seed, n in zip(seeds, lengths):
+    for seed, n in zip(seeds, lengths, strict=True):
         env.reset(seed)
         for action in rng.integers(0, 17, n):
             env.step(int(action))
@@ -70,7 +70,7 @@ def main() -> None:
         pooled = collect_rollouts(foundation.policy, z, task, seeds, batch_size=args.batch_size,
                                   env_workers=args.env_workers)
         pooled_s = time.perf_counter() - start
-        same = all(np.array_equal(a.actions, b.actions) for a, b in zip(trajs, pooled))
+        same = all(np.array_equal(a.actions, b.actions) for a, b in zip(trajs, pooled, strict=True))
         print(f"policy rollout, {args.env_workers} env processes: {steps / pooled_s:.0f} steps/s, "
               f"ratio to raw env {steps / pooled_s / raw_rate:.2f}, speedup {policy_s / pooled_s:.2f}x "
               f"(same trajectories: {same})")

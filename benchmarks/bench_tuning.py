@@ -66,7 +66,8 @@ def main() -> None:
     head_s = seconds[True]
     seconds[True] += build_s
     gap = float((results[True].z - results[False].z).abs().max())
-    print(f"cached: {seconds[True]:.2f} s (features once {build_s:.2f} s + tuning {head_s:.2f} s), uncached: {seconds[False]:.2f} s, "
+    print(f"cached: {seconds[True]:.2f} s (features once {build_s:.2f} s + tuning {head_s:.2f} s), "
+          f"uncached: {seconds[False]:.2f} s, "
           f"speedup {seconds[False] / seconds[True]:.1f}x (same latent: max |dz| = {gap:.1e})")
     h = results[True].history
     print(f"held-out DPO loss {h[0].val_loss:.4f} -> {results[True].best_val_loss:.4f} (best epoch "

@@ -124,7 +124,7 @@ class ProcessEnvPool:
             status, payload = self.conns[w].recv()
             if status != "ok":
                 raise RuntimeError(f"environment worker {w} failed: {payload}")
-            for j, value in zip(idx, payload):
+            for j, value in zip(idx, payload, strict=True):
                 out[j] = value
         return out
 

@@ -124,7 +124,7 @@ class RayRolloutEngine:
             ready, waiting = ray.wait(waiting, num_returns=1)
             for ref in ready:
                 positions = pending[ref]
-                for pos, traj in zip(positions, ray.get(ref)):
+                for pos, traj in zip(positions, ray.get(ref), strict=True):
                     out[pos] = traj
                 done += len(positions)
                 if progress is not None:

@@ -342,7 +342,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[ReproConfig, str]:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--beta", type=float, default=None)
-    ap.add_argument("--batch-pairs", type=int, default=None, help=f"pairs per Adam step (default {d.batch_pairs}; 0 = all)")
+    ap.add_argument("--batch-pairs", type=int, default=None,
+                    help=f"pairs per Adam step (default {d.batch_pairs}; 0 = all)")
     ap.add_argument("--ft-epochs", type=int, default=None)
     ap.add_argument("--ft-lr", type=float, default=None)
     ap.add_argument("--ft-batch-pairs", type=int, default=None)

@@ -165,7 +165,7 @@ def _play(policy: torch.nn.Module, zs: torch.Tensor, task: Task, seeds: list[int
         """Begin the next queued episodes in the free slots, each with a fresh memory."""
         jobs = [(k, queue.pop()) for k in free if queue]
         frames = pool.reset([(k, seed) for k, (_, seed, _) in jobs])
-        for (k, (index, seed, occ)), frame in zip(jobs, frames):
+        for (k, (index, seed, occ)), frame in zip(jobs, frames, strict=True):
             slots[k] = _Episode(index=index, seed=seed, rng=episode_rng(sample_seed, seed, occ), frames=[frame])
             if state is not None:
                 state[:, k] = 0.0  # all zeros = a fresh episode (the policy adapter contract)
@@ -186,9 +186,9 @@ def _play(policy: torch.nn.Module, zs: torch.Tensor, task: Task, seeds: list[int
                 logits, new_state = policy.act_logits(obs, z_batch, state[:, idx].contiguous())
                 state[:, idx] = new_state
             actions = sample_actions(logits, np.array([slots[k].rng.random() for k in active]), greedy)
-            results = pool.step(list(zip(active, actions.tolist())))
+            results = pool.step(list(zip(active, actions.tolist(), strict=True)))
             free = []
-            for k, action, res in zip(active, actions.tolist(), results):
+            for k, action, res in zip(active, actions.tolist(), results, strict=True):
                 ep = slots[k]
                 step = len(ep.actions)
                 ep.actions.append(int(action))

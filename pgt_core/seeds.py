@@ -5,22 +5,29 @@ rollouts to label or tune on must not replay the worlds the foundation policy wa
 prompted in, and evaluation must not replay tuning worlds. Every range below is disjoint from
 the others; a new use gets a new range here rather than a literal in its module.
 
-| constant                   | seeds                 | used for (by)                                                          |
-|----------------------------|-----------------------|------------------------------------------------------------------------|
-| DEMO_WORLD_BASE            | 100_000 - 999_999     | foundation demonstrations; shipped: 100_000-100_799, validation        |
-|                            |                       | 100_800-100_839 (pgt_core.policy.train / demos, --first-seed)          |
-| PROMPT_WORLD_BASE          | 1_000_000 - 1_999_999 | prompt clips recorded at training; shipped: 1_000_000-1_000_059        |
-|                            |                       | (pgt_core.policy.train: first seed + 900_000)                          |
-| REPRODUCE_TRAIN_WORLD_BASE | 2_000_000 - 2_999_999 | reproduction tuning worlds, also its ID evaluation (pgt_core.reproduce)|
-| REPRODUCE_OOD_WORLD_BASE   | 3_000_000 - 3_999_999 | reproduction out-of-distribution evaluation (pgt_core.reproduce)       |
-| EVAL_WORLD_BASE            | 5_000_000 - 5_999_999 | fixed evaluation worlds: the goal-conditioning table and every round's |
-|                            |                       | before/after review (pgt_core.evaluate.eval_seeds, labeler.rounds)     |
-| BOOTSTRAP_WORLD_BASE       | 6_000_000 - 6_999_999 | the app's first-start episodes (labeler AppConfig.bootstrap_seed)      |
-| BENCHMARK_WORLD_BASE       | 7_000_000 - 9_999_999 | benchmarks/: rollout 7_000_000+, tuning 7_100_000+, active selection   |
-|                            |                       | pool 7_000_000+ and evaluation 8_000_000+, label budget pool           |
-|                            |                       | 7_300_000+ and evaluation 8_600_000+ (+10_000 per --seed)              |
-| ROUND_WORLD_BASE           | 10_000_000 and up     | the app's rounds: + task id * 1_000_000 + round number * 10_000        |
-|                            |                       | (labeler.rounds.train_seeds)                                           |
+| constant                   | seeds                 | used for (by)                                                  |
+|----------------------------|-----------------------|----------------------------------------------------------------|
+| DEMO_WORLD_BASE            | 100_000 - 999_999     | foundation demonstrations; shipped: 100_000-100_799,           |
+|                            |                       | validation 100_800-100_839 (pgt_core.policy.train / demos,     |
+|                            |                       | --first-seed)                                                  |
+| PROMPT_WORLD_BASE          | 1_000_000 - 1_999_999 | prompt clips recorded at training; shipped:                    |
+|                            |                       | 1_000_000-1_000_059 (pgt_core.policy.train: first seed +       |
+|                            |                       | 900_000)                                                       |
+| REPRODUCE_TRAIN_WORLD_BASE | 2_000_000 - 2_999_999 | reproduction tuning worlds, also its ID evaluation             |
+|                            |                       | (pgt_core.reproduce)                                           |
+| REPRODUCE_OOD_WORLD_BASE   | 3_000_000 - 3_999_999 | reproduction out-of-distribution evaluation                    |
+|                            |                       | (pgt_core.reproduce)                                           |
+| EVAL_WORLD_BASE            | 5_000_000 - 5_999_999 | fixed evaluation worlds: the goal-conditioning table and every |
+|                            |                       | round's before/after review (pgt_core.evaluate.eval_seeds,     |
+|                            |                       | labeler.rounds)                                                |
+| BOOTSTRAP_WORLD_BASE       | 6_000_000 - 6_999_999 | the app's first-start episodes (labeler                        |
+|                            |                       | AppConfig.bootstrap_seed)                                      |
+| BENCHMARK_WORLD_BASE       | 7_000_000 - 9_999_999 | benchmarks/: rollout 7_000_000+, tuning 7_100_000+, active     |
+|                            |                       | selection pool 7_000_000+ and evaluation 8_000_000+, label     |
+|                            |                       | budget pool 7_300_000+ and evaluation 8_600_000+ (+10_000 per  |
+|                            |                       | --seed)                                                        |
+| ROUND_WORLD_BASE           | 10_000_000 and up     | the app's rounds: + task id * 1_000_000 + round number *       |
+|                            |                       | 10_000 (labeler.rounds.train_seeds)                            |
 
 `WORLD_RANGES` holds the same ranges as [first, end) for checks (tests/test_seeds.py).
 """

@@ -86,9 +86,11 @@ def supports_feature_cache(policy: Any) -> bool:
 
 def check_latent_policy(policy: Any) -> None:
     """Raise TypeError naming what is missing when `policy` does not meet `LatentPolicy`."""
-    missing = [m for m in ("encode_goal", "forward", "act_logits", "eval", "train") if not callable(getattr(policy, m, None))]
+    methods = ("encode_goal", "forward", "act_logits", "eval", "train")
+    missing = [m for m in methods if not callable(getattr(policy, m, None))]
     cfg = getattr(policy, "cfg", None)
-    missing += [f"cfg.{f}" for f in ("latent_dim", "num_actions", "memory_dim") if not isinstance(getattr(cfg, f, None), int)]
+    sizes = ("latent_dim", "num_actions", "memory_dim")
+    missing += [f"cfg.{f}" for f in sizes if not isinstance(getattr(cfg, f, None), int)]
     if missing:
         raise TypeError(f"{type(policy).__name__} is not a LatentPolicy: missing {', '.join(missing)}")
 

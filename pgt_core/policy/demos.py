@@ -78,7 +78,7 @@ def main() -> None:
     paths = record_many(args.first_seed, args.episodes, args.length, args.out, args.workers)
     stats: dict[str, list[int]] = {}
     for p in paths:
-        for goal, start, end, _ in Trajectory.load(p).meta["segments"]:
+        for goal, _start, end, _ in Trajectory.load(p).meta["segments"]:
             stats.setdefault(goal, [0, 0])
             stats[goal][0] += 1
             stats[goal][1] += end is not None

@@ -89,12 +89,14 @@ class GoalConditionedPolicy(nn.Module):
         self.frame_encoder = _frame_cnn(c.feature_dim)
         self.memory = nn.GRU(c.feature_dim, c.memory_dim, batch_first=True)
         self.norm = nn.LayerNorm(c.memory_dim)
-        self.film = nn.Sequential(nn.Linear(c.latent_dim, c.head_dim), nn.ReLU(), nn.Linear(c.head_dim, 2 * c.memory_dim))
+        self.film = nn.Sequential(nn.Linear(c.latent_dim, c.head_dim), nn.ReLU(),
+                                  nn.Linear(c.head_dim, 2 * c.memory_dim))
         self.head = nn.Sequential(nn.Linear(c.memory_dim, c.head_dim), nn.ReLU(), nn.Linear(c.head_dim, c.num_actions))
         self.goal_encoder = GoalEncoder(c)
 
     # -- z-independent part (cacheable) -----------------------------------------------------
-    def frame_features(self, frames: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def frame_features(self, frames: torch.Tensor,
+                       state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 frames [B, T, H, W, 3] -> memory features [B, T, memory_dim] and the GRU state."""
         b, t = frames.shape[:2]
         x = frames_to_tensor(frames.reshape(b * t, *frames.shape[2:]))
@@ -111,13 +113,15 @@ class GoalConditionedPolicy(nn.Module):
         x = features * (1.0 + gamma) + beta
         return self.head(x)
 
-    def forward(self, frames: torch.Tensor, z: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, frames: torch.Tensor, z: torch.Tensor,
+                state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Generic path: uint8 frames [B, T, H, W, 3], z [B, latent] -> logits [B, T, A], state."""
         features, state = self.frame_features(frames, state)
         return self.head_logits(features, z), state
 
     @torch.no_grad()
-    def act_logits(self, frame: torch.Tensor, z: torch.Tensor, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def act_logits(self, frame: torch.Tensor, z: torch.Tensor,
+                   state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """One step for many environments: frame [B, H, W, 3], z [B, latent] -> logits [B, A], state."""
         logits, state = self.forward(frame.unsqueeze(1), z, state)
         return logits[:, 0], state

@@ -223,7 +223,8 @@ def main() -> None:
     train_paths = record_many(args.first_seed, args.episodes, args.length, args.data, args.workers)
     val_first = args.first_seed + args.episodes
     val_paths = record_many(val_first, args.val_episodes, args.length, args.data, args.workers)
-    print(f"demos ready: {len(train_paths)} train + {len(val_paths)} val episodes in {time.time() - t0:.0f}s", flush=True)
+    print(f"demos ready: {len(train_paths)} train + {len(val_paths)} val episodes in {time.time() - t0:.0f}s",
+          flush=True)
 
     cfg = PolicyConfig()
     train_set, val_set = load_demos(train_paths), load_demos(val_paths)
@@ -252,7 +253,8 @@ def main() -> None:
         update += 1
         if update % 200 == 0:
             val_loss, val_acc = evaluate_bc(policy, val_sampler, 4)
-            history.append({"update": update, "loss": float(loss.detach()), "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
+            history.append({"update": update, "loss": float(loss.detach()), "acc": acc,
+                            "val_loss": val_loss, "val_acc": val_acc})
             print(json.dumps({**history[-1], "minutes": round((time.time() - t0) / 60, 1)}), flush=True)
 
     # Prompt clips come from their own worlds (the shipped bundle was trained with first_seed = DEMO_WORLD_BASE).

@@ -49,7 +49,7 @@ def ray_engine():
 
 def _same(a, b) -> None:
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.seed == y.seed
         assert np.array_equal(x.actions, y.actions)
         assert x.events == y.events

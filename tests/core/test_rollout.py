@@ -22,7 +22,7 @@ def test_same_seeds_give_identical_episodes_whatever_the_batch_size():
     one = collect_rollouts(f.policy, z, SHORT_WOOD, seeds, batch_size=1, sample_seed=5)
     four = collect_rollouts(f.policy, z, SHORT_WOOD, seeds, batch_size=4, sample_seed=5)
     assert [t.seed for t in four] == seeds
-    assert all(_same(a, b) for a, b in zip(one, four))
+    assert all(_same(a, b) for a, b in zip(one, four, strict=True))
     assert not np.array_equal(one[0].actions, one[2].actions)
     other = collect_rollouts(f.policy, z, SHORT_WOOD, seeds[:1], sample_seed=6)
     assert not np.array_equal(other[0].actions, one[0].actions)
@@ -57,7 +57,7 @@ def test_one_call_can_roll_out_two_latents():
                             env_factory=FakeEnv)
     first = collect_rollouts(f.policy, z1, SHORT_WOOD, [1, 2], env_factory=FakeEnv)
     second = collect_rollouts(f.policy, z2, SHORT_WOOD, [1, 2], env_factory=FakeEnv)
-    assert all(_same(a, b) for a, b in zip(both, first + second))
+    assert all(_same(a, b) for a, b in zip(both, first + second, strict=True))
     assert both[2].meta["z_id"] != both[0].meta["z_id"]
 
 
@@ -88,4 +88,4 @@ def test_worker_processes_give_the_same_episodes():
     local = collect_rollouts(f.policy, z, SHORT_WOOD, list(range(6)), batch_size=4, env_factory=FakeEnv)
     pooled = collect_rollouts(f.policy, z, SHORT_WOOD, list(range(6)), batch_size=4, env_factory=FakeEnv,
                               env_workers=2)
-    assert all(_same(a, b) for a, b in zip(local, pooled))
+    assert all(_same(a, b) for a, b in zip(local, pooled, strict=True))

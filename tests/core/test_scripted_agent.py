@@ -7,7 +7,7 @@ def test_demonstrations_reach_most_goals():
     reached = attempted = 0
     for seed in range(4):
         tr = record_demo(seed, length=150)
-        for goal, start, end, noise in tr.meta["segments"]:
+        for goal, _start, end, noise in tr.meta["segments"]:
             assert goal in GOALS and 0 <= noise < 1
             attempted += 1
             if end is not None:

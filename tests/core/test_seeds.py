@@ -1,6 +1,8 @@
 """World seed ranges (pgt_core.seeds): disjoint, and every use draws from its own range."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from pgt_core import seeds
@@ -15,7 +17,7 @@ def within(name: str, values) -> bool:
 
 def test_ranges_are_disjoint_and_start_at_their_constants():
     spans = sorted(seeds.WORLD_RANGES.values())
-    assert all(a_hi <= b_lo for (_, a_hi), (b_lo, _) in zip(spans, spans[1:]))
+    assert all(a_hi <= b_lo for (_, a_hi), (b_lo, _) in pairwise(spans))
     starts = {lo for lo, _ in spans}
     assert starts == {seeds.DEMO_WORLD_BASE, seeds.PROMPT_WORLD_BASE, seeds.REPRODUCE_TRAIN_WORLD_BASE,
                       seeds.REPRODUCE_OOD_WORLD_BASE, seeds.EVAL_WORLD_BASE, seeds.BOOTSTRAP_WORLD_BASE,
