@@ -19,6 +19,12 @@ class NotFound(StoreError):
     status_code = 404
 
 
+class Forbidden(StoreError):
+    """The request is someone else's to make (e.g. undoing another person's answer)."""
+
+    status_code = 403
+
+
 class Conflict(StoreError):
     """The request contradicts what is stored (a second label for a pair, a reused submission id)."""
 

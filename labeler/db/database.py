@@ -28,7 +28,12 @@ import duckdb
 from labeler.errors import NotFound
 
 Params = Sequence[Any] | dict[str, Any] | None
-JSON_COLUMNS = frozenset({"events", "meta", "payload", "result", "config", "settings", "answer"})
+# Never fetch extensions from the network. Besides keeping the app offline, this lets replaying a write-ahead
+# log after a crash find functions of the statically linked extensions (with auto-install on, DuckDB tries to
+# download `core_functions` to re-bind `DEFAULT now()` when a log drops a table with a foreign key, and fails).
+CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+JSON_COLUMNS = frozenset({"events", "meta", "payload", "result", "config", "settings", "answer", "episodes",
+                          "shown"})
 
 
 def plain(value: Any, column: str) -> Any:
@@ -46,7 +51,7 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(self.path))
+        self._con = duckdb.connect(str(self.path), config=CONNECT_CONFIG)
         self._restrict_permissions()
         self.lock = threading.RLock()
         self._closed = False

@@ -3,8 +3,9 @@
 A label is acknowledged only after its transaction is committed to DuckDB's write-ahead log.
 Concurrent submissions share one commit (group commit), so the flush to disk is paid once per
 batch. `submission_id` is unique: resending the same label returns the stored row
-(`created=False`), so a retry after a lost response writes nothing twice. A second label of the
-same person for the same pair is a Conflict.
+(`created=False`), so a retry after a lost response writes nothing twice. A second live label of the
+same person for the same pair is a Conflict. An undone label stays in the table, marked with when
+and why (an audit trail), and counts nowhere; its author may then label the pair again.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import duckdb
 
 from labeler.db.database import Database
-from labeler.db.label_index import LabelIndex
+from labeler.db.label_index import LabelIndex, pair_item
 from labeler.errors import Conflict, Invalid, NotFound
 from labeler.identifiers import check_name
 
@@ -33,6 +34,7 @@ class _Request:
     left_traj: str
     right_traj: str
     time_spent_ms: int | None
+    playback_rate: float | None = None
     row: dict[str, Any] | None = None
     created: bool = False
     error: Exception | None = None
@@ -46,7 +48,8 @@ class LabelRepo:
         self._queue_lock = threading.Lock()
 
     def add(self, *, submission_id: str, pair_id: int, annotator: str, choice: str, left_traj: str,
-            right_traj: str, time_spent_ms: int | None = None) -> tuple[dict[str, Any], bool]:
+            right_traj: str, time_spent_ms: int | None = None, playback_rate: float | None = None
+            ) -> tuple[dict[str, Any], bool]:
         """Store one label; returns (label, created)."""
         if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 128:
             raise Invalid("submission_id must be a string of 8-128 characters (e.g. a UUID)")
@@ -54,8 +57,11 @@ class LabelRepo:
             raise Invalid(f"invalid choice {choice!r}; expected one of {', '.join(CHOICES)}")
         if time_spent_ms is not None and not 0 <= int(time_spent_ms) <= 86_400_000:
             raise Invalid("time_spent_ms must be between 0 and 86400000")
+        if playback_rate is not None and not 0.05 <= float(playback_rate) <= 16:
+            raise Invalid("playback_rate must be between 0.05 and 16")
         req = _Request(submission_id, int(pair_id), check_name(annotator), choice, left_traj, right_traj,
-                       None if time_spent_ms is None else int(time_spent_ms))
+                       None if time_spent_ms is None else int(time_spent_ms),
+                       None if playback_rate is None else float(playback_rate))
         with self._queue_lock:
             self._queue.append(req)
         with self.db.lock:
@@ -91,7 +97,7 @@ class LabelRepo:
             batch[0].error = Conflict(str(exc)) if isinstance(exc, duckdb.ConstraintException) else exc
             inserted = []
         for req, task_id in inserted:
-            self.index.add_label(task_id, req.pair_id, req.annotator, req.choice)
+            self.index.add_answer(task_id, pair_item(req.pair_id), req.annotator, req.choice == "skip")
         for req in batch:
             req.done = True
 
@@ -106,7 +112,7 @@ class LabelRepo:
             return -1
         pair = self.db.one(
             """SELECT task_id, traj_a, traj_b,
-                 (SELECT id FROM labels l WHERE l.pair_id = p.id AND l.annotator = ?) AS mine
+                 (SELECT id FROM labels l WHERE l.pair_id = p.id AND l.annotator = ? AND l.undone_at IS NULL) AS mine
                FROM pairs p WHERE id = ?""",
             [req.annotator, req.pair_id],
         )
@@ -120,20 +126,22 @@ class LabelRepo:
         preferred = {"left": req.left_traj, "right": req.right_traj}.get(req.choice)
         req.row = self.db.one(
             """INSERT INTO labels (submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred,
-                 time_spent_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+                 time_spent_ms, playback_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
             [req.submission_id, req.pair_id, req.annotator, req.choice, req.left_traj, req.right_traj, preferred,
-             req.time_spent_ms],
+             req.time_spent_ms, req.playback_rate],
         )
         req.created = True
         return int(pair["task_id"])
 
     # -- reading --------------------------------------------------------------------------------
     def list(self, task_id: int | None = None, annotator: str | None = None, after_id: int = 0,
-             limit: int | None = 10_000) -> list[dict[str, Any]]:
-        """Labels in id order, joined with their pair's task, round and trajectories; page with `after_id`.
-
-        limit=None reads them all (in-process callers; HTTP clients page)."""
+             limit: int | None = 10_000, include_undone: bool = False) -> list[dict[str, Any]]:
+        """Live labels in id order, joined with their pair's task, round, source and trajectories; page with
+        `after_id`. limit=None reads them all (in-process callers; HTTP clients page); `include_undone` adds the
+        undone ones (the audit trail: they have `undone_at`)."""
         where, params = self._filter(task_id, annotator)
+        if not include_undone:
+            where.append("l.undone_at IS NULL")
         where.append("l.id > ?")
         params.append(int(after_id))
         page = ""
@@ -141,17 +149,37 @@ class LabelRepo:
             page = "LIMIT ?"
             params.append(int(limit))
         return self.db.query(
-            f"""SELECT l.*, p.task_id, p.round_id, p.traj_a, p.traj_b FROM labels l JOIN pairs p ON l.pair_id = p.id
+            f"""SELECT l.*, p.task_id, p.round_id, p.traj_a, p.traj_b, p.source AS pair_source
+                FROM labels l JOIN pairs p ON l.pair_id = p.id
                 WHERE {' AND '.join(where)} ORDER BY l.id {page}""",
             params,
         )
 
     def count(self, task_id: int | None = None, annotator: str | None = None, include_skips: bool = True) -> int:
         where, params = self._filter(task_id, annotator)
+        where.append("l.undone_at IS NULL")
         if not include_skips:
             where.append("l.choice <> 'skip'")
         return int(self.db.scalar(
             f"SELECT count(*) FROM labels l JOIN pairs p ON l.pair_id = p.id WHERE {' AND '.join(where)}", params))
+
+    def get(self, submission_id: str) -> dict[str, Any]:
+        row = self.db.one("SELECT l.*, p.task_id FROM labels l JOIN pairs p ON l.pair_id = p.id "
+                          "WHERE l.submission_id = ?", [submission_id])
+        if row is None:
+            raise NotFound(f"no label with submission id {submission_id!r}")
+        return row
+
+    def undo(self, submission_id: str, reason: str) -> dict[str, Any]:
+        """Mark a live label undone (kept for the record); its author may label the pair again."""
+        with self.db.lock:
+            row = self.get(submission_id)
+            if row["undone_at"] is not None:
+                return row
+            self.db.execute("UPDATE labels SET undone_at = now(), undo_reason = ? WHERE submission_id = ?",
+                            [str(reason)[:500], submission_id])
+            self.index.remove_answer(int(row["task_id"]), pair_item(row["pair_id"]), row["annotator"])
+            return self.get(submission_id)
 
     @staticmethod
     def _filter(task_id: int | None, annotator: str | None) -> tuple[list[str], list[Any]]:

@@ -256,6 +256,69 @@ MIGRATIONS: tuple[Migration, ...] = (
               ("ALTER TABLE login_codes ADD COLUMN name TEXT", "ALTER TABLE sessions ADD COLUMN name TEXT")),
     # The candidate's episodes (the next round's material) roll out in the background while it is reviewed.
     Migration(9, "rounds.rollout_job_id", ("ALTER TABLE rounds ADD COLUMN rollout_job_id BIGINT",)),
+    # People-sized rounds. Tasks are blind by default (annotators see no reward marks unless `hints`) and
+    # carry the researcher's instructions. Labels record the playback speed and can be undone (kept, marked),
+    # so the app keeps one *live* label per (pair, person) itself and the table is rebuilt without the old
+    # constraint (nothing references labels). Questions show one episode (per_episode) or K (best_of_k);
+    # answers hold a grade, a best/worst pick or an order, with what was shown where.
+    Migration(
+        10,
+        "task hints and instructions; labels: playback speed, undo; questions, answers",
+        (
+            "ALTER TABLE tasks ADD COLUMN hints BOOLEAN DEFAULT FALSE",
+            "ALTER TABLE tasks ADD COLUMN instructions TEXT DEFAULT ''",
+            "UPDATE tasks SET hints = FALSE, instructions = '' WHERE hints IS NULL",
+            """CREATE TABLE labels_v10 (
+                id BIGINT PRIMARY KEY DEFAULT nextval('label_ids'),
+                submission_id TEXT NOT NULL UNIQUE,
+                pair_id BIGINT NOT NULL REFERENCES pairs(id),
+                annotator TEXT NOT NULL,
+                choice TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie', 'both_bad', 'skip')),
+                left_traj TEXT NOT NULL,
+                right_traj TEXT NOT NULL,
+                preferred TEXT,
+                time_spent_ms INTEGER,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                playback_rate DOUBLE,
+                undone_at TIMESTAMPTZ,
+                undo_reason TEXT
+            )""",
+            """INSERT INTO labels_v10 (id, submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred,
+                 time_spent_ms, created_at)
+               SELECT id, submission_id, pair_id, annotator, choice, left_traj, right_traj, preferred, time_spent_ms,
+                 created_at FROM labels""",
+            "DROP TABLE labels",
+            "ALTER TABLE labels_v10 RENAME TO labels",
+            "CREATE INDEX labels_annotator ON labels (annotator)",
+            "CREATE INDEX labels_pair ON labels (pair_id)",
+            "CREATE SEQUENCE question_ids START 1",
+            """CREATE TABLE questions (
+                id BIGINT PRIMARY KEY DEFAULT nextval('question_ids'),
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                round_id BIGINT REFERENCES rounds(id),
+                mode TEXT NOT NULL CHECK (mode IN ('per_episode', 'best_of_k')),
+                episodes JSON NOT NULL,
+                source TEXT NOT NULL DEFAULT 'round',
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "CREATE INDEX questions_task ON questions (task_id)",
+            "CREATE SEQUENCE answer_ids START 1",
+            """CREATE TABLE answers (
+                id BIGINT PRIMARY KEY DEFAULT nextval('answer_ids'),
+                submission_id TEXT NOT NULL UNIQUE,
+                question_id BIGINT NOT NULL REFERENCES questions(id),
+                annotator TEXT NOT NULL,
+                answer JSON NOT NULL,
+                shown JSON NOT NULL,
+                playback_rate DOUBLE,
+                time_spent_ms INTEGER,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                undone_at TIMESTAMPTZ,
+                undo_reason TEXT
+            )""",
+            "CREATE INDEX answers_question ON answers (question_id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from labeler.db.database import Database, plain
-from labeler.db.label_index import LabelIndex, PairStat
+from labeler.db.label_index import LabelIndex, pair_item
 from labeler.db.tasks import TaskRepo
 from labeler.db.trajectories import TrajectoryRepo
 from labeler.errors import Invalid, NotFound
@@ -37,7 +37,7 @@ class PairRepo:
                     "INSERT INTO pairs (task_id, round_id, traj_a, traj_b, source) VALUES (?, ?, ?, ?, ?) RETURNING *",
                     [int(task_id), round_id, a, b, source],
                 )
-                self.index.add_pair(int(task_id), row["id"], round_id)
+                self.index.add_item(int(task_id), pair_item(row["id"]), round_id)
                 out.append(row)
         return out
 
@@ -71,23 +71,10 @@ class PairRepo:
         return detail
 
     def list(self, task_id: int) -> list[dict[str, Any]]:
-        """Pairs with how many labels (skips excluded) each has."""
+        """Pairs with how many live labels (skips and undone ones excluded) each has."""
         return self.db.query(
-            """SELECT p.*, count(l.id) FILTER (WHERE l.choice <> 'skip') AS n_labels
+            """SELECT p.*, count(l.id) FILTER (WHERE l.choice <> 'skip' AND l.undone_at IS NULL) AS n_labels
                FROM pairs p LEFT JOIN labels l ON l.pair_id = p.id
                WHERE p.task_id = ? GROUP BY ALL ORDER BY p.id""",
             [int(task_id)],
         )
-
-    def stats(self, task_id: int, annotator: str) -> list[PairStat]:
-        """Per pair of the task: labels so far and whether `annotator` has seen it (for scheduling)."""
-        task_id = int(task_id)
-        if not self.index.loaded(task_id):
-            with self.db.lock:  # writers hold this lock too, so nothing lands between the read and the load
-                if not self.index.loaded(task_id):
-                    self.index.load(task_id, self.db.tuples(
-                        """SELECT p.id, p.round_id, l.annotator, l.choice
-                           FROM pairs p LEFT JOIN labels l ON l.pair_id = p.id WHERE p.task_id = ?""",
-                        [task_id],
-                    ))
-        return self.index.stats(task_id, annotator)

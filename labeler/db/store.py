@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from labeler.db.answers import AnswerRepo
 from labeler.db.database import Database
+from labeler.db.items import ItemRepo
 from labeler.db.jobs import JobRepo
 from labeler.db.label_index import LabelIndex
 from labeler.db.labels import LabelRepo
@@ -12,6 +14,7 @@ from labeler.db.latents import LatentRepo
 from labeler.db.migrations import MIGRATIONS, Migration, migrate, schema_version
 from labeler.db.pairs import PairRepo
 from labeler.db.quality import QualityRepo
+from labeler.db.questions import QuestionRepo
 from labeler.db.rounds import RoundRepo
 from labeler.db.sessions import SessionRepo
 from labeler.db.tasks import TaskRepo
@@ -32,6 +35,9 @@ class Store:
         self.pairs = PairRepo(self.db, index, self.tasks, self.trajectories)
         self.labels = LabelRepo(self.db, index)
         self.jobs = JobRepo(self.db, self.tasks)
+        self.questions = QuestionRepo(self.db, index, self.tasks, self.trajectories)
+        self.answers = AnswerRepo(self.db, index)
+        self.items = ItemRepo(self.db, index)
         self.quality = QualityRepo(self.db, self.pairs)
         self.sessions = SessionRepo(self.db)
 

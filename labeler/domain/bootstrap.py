@@ -20,6 +20,7 @@ from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.domain import foundation
 from labeler.domain.ingest import ingest_trajectory
+from labeler.domain.instructions import default_instructions
 from labeler.domain.scheduling import build_label_pairs
 from labeler.domain.tasks import task_from_row
 from labeler.errors import Conflict
@@ -76,7 +77,8 @@ class Bootstrapper:
         task = self.store.tasks.by_name(name)
         if task is None:
             spec = CRAFTER_TASKS[name]
-            task = self.store.tasks.create(name, spec.achievement, spec.max_steps, spec.description)
+            task = self.store.tasks.create(name, spec.achievement, spec.max_steps, spec.description,
+                                           instructions=default_instructions(spec.description))
         return task
 
     # -- the job --------------------------------------------------------------------------

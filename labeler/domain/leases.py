@@ -1,4 +1,4 @@
-"""Pairs on someone's screen right now: leases that keep others from being sent a pair beyond k.
+"""Items on someone's screen right now: leases that keep others from being sent an item beyond k.
 
 A lease belongs to one annotator in one browser tab (`client`, an opaque id the page keeps per
 tab), so a person's second tab is not sent the pair their first tab shows. Leases are bounded:
@@ -19,7 +19,7 @@ PER_ADDRESS = 48  # a lab of people behind one address
 
 @dataclass
 class _Lease:
-    pair_id: int
+    item: str
     annotator: str
     client: str
     address: str
@@ -35,13 +35,13 @@ class Leases:
         self._leases: list[_Lease] = []  # oldest first
         self._lock = threading.Lock()
 
-    def hold(self, pair_id: int, annotator: str, client: str = "", address: str = "") -> None:
+    def hold(self, item: str, annotator: str, client: str = "", address: str = "") -> None:
         """Reserve the pair for this annotator's tab (renewing an existing lease), within the bounds."""
         with self._lock:
             self._expire()
             self._leases = [x for x in self._leases
-                            if not (x.pair_id == pair_id and x.annotator == annotator and x.client == client)]
-            self._leases.append(_Lease(pair_id, annotator, client, address, self._clock() + self.ttl_s))
+                            if not (x.item == item and x.annotator == annotator and x.client == client)]
+            self._leases.append(_Lease(item, annotator, client, address, self._clock() + self.ttl_s))
             self._bound(lambda x: x.annotator == annotator, self.per_annotator)
             if address:
                 self._bound(lambda x: x.address == address, self.per_address)
@@ -51,25 +51,25 @@ class Leases:
         for old in held[:max(0, len(held) - limit)]:
             self._leases.remove(old)
 
-    def release(self, pair_id: int, annotator: str) -> None:
-        """The annotator answered the pair: none of their tabs holds it any more."""
+    def release(self, item: str, annotator: str) -> None:
+        """The annotator answered the item: none of their tabs holds it any more."""
         with self._lock:
-            self._leases = [x for x in self._leases if not (x.pair_id == pair_id and x.annotator == annotator)]
+            self._leases = [x for x in self._leases if not (x.item == item and x.annotator == annotator)]
 
-    def held_by_others(self, annotator: str) -> dict[int, int]:
-        """pair id -> how many other people hold it now."""
+    def held_by_others(self, annotator: str) -> dict[str, int]:
+        """item -> how many other people hold it now."""
         with self._lock:
             self._expire()
-            out: dict[int, int] = {}
-            for x in {(x.pair_id, x.annotator) for x in self._leases if x.annotator != annotator}:
+            out: dict[str, int] = {}
+            for x in {(x.item, x.annotator) for x in self._leases if x.annotator != annotator}:
                 out[x[0]] = out.get(x[0], 0) + 1
             return out
 
-    def held_in_other_tabs(self, annotator: str, client: str) -> set[int]:
-        """Pairs this annotator's other tabs hold (never sent to this tab as well)."""
+    def held_in_other_tabs(self, annotator: str, client: str) -> set[str]:
+        """Items this annotator's other tabs hold (never sent to this tab as well)."""
         with self._lock:
             self._expire()
-            return {x.pair_id for x in self._leases if x.annotator == annotator and x.client != client}
+            return {x.item for x in self._leases if x.annotator == annotator and x.client != client}
 
     def _expire(self) -> None:
         now = self._clock()

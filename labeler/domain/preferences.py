@@ -1,7 +1,11 @@
-"""What tuning reads: one resolved preference per pair (the one rule, used by rounds and the quality API).
+"""What tuning reads (the one rule, used by rounds and the quality API).
 
-A researcher's adjudication wins, else a unanimous or strict-majority vote; split pairs wait for
-adjudication and discarded ones are dropped.
+Pairwise labels: one resolved preference per pair: a researcher's adjudication wins, else a unanimous or
+strict-majority vote; split pairs wait for adjudication and discarded ones are dropped. Per-episode grades:
+one grade per episode (the strict majority of its annotators, else unsure), then every good x bad episode of
+the same latent (`pgt_core.feedback.pairs_from_grades`). Best-of-K answers: every ordering each answer
+implies, one answer one unit (`pairs_from_ranking`). Pairs made for the blind A/B evaluation of a candidate
+are judgements of the candidate, never tuning data.
 """
 from __future__ import annotations
 
@@ -10,6 +14,10 @@ from typing import Any, Iterable, Mapping
 
 from labeler.db.store import Store
 from labeler.domain.label_records import LabelRecord, records
+from pgt_core.feedback import RankingAnswer, pairs_from_grades, pairs_from_ranking
+from pgt_core.pairs import Pair
+
+AB_EVAL = "ab_eval"  # the pair source of a candidate's blind A/B evaluation
 
 
 def resolve_preferences(labels: Iterable[LabelRecord], adjudications: Mapping[int, str] | None = None,
@@ -63,8 +71,8 @@ def resolved_preferences(store: Store, task_id: int, round_id: int | None = None
     """
     aliases = store.quality.aliases()
     repeats = {int(c["pair_id"]) for c in store.quality.checks(task_id, "repeat")}
-    recs = [r for r in records(store.labels.list(task_id=task_id, limit=None))
-            if r.traj_a not in aliases and r.traj_b not in aliases]
+    rows = [r for r in store.labels.list(task_id=task_id, limit=None) if r.get("pair_source") != AB_EVAL]
+    recs = [r for r in records(rows) if r.traj_a not in aliases and r.traj_b not in aliases]
     out, seen = [], set()
     for r in resolve_preferences(recs, store.quality.decisions(task_id), exclude_pairs=repeats):
         key = frozenset((r["traj_a"], r["traj_b"]))
@@ -76,7 +84,40 @@ def resolved_preferences(store: Store, task_id: int, round_id: int | None = None
     return out
 
 
-def as_tuning_labels(resolved: Iterable[Mapping[str, Any]]) -> list[list[str]]:
-    """[winner, loser, "left"] for decisive preferences, [traj_a, traj_b, outcome] for ties and both-bad."""
-    return [[r["preferred"], r["rejected"], "left"] if r["preferred"] is not None
-            else [r["traj_a"], r["traj_b"], r["outcome"]] for r in resolved]
+def as_tuning_labels(resolved: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """[winner, loser, "left", group, 1.0] for decisive preferences, [traj_a, traj_b, outcome, group, 1.0] for ties
+    and both-bad (each pair one unit)."""
+    return [[r["preferred"], r["rejected"], "left", f"pair-{r['pair_id']}", 1.0] if r["preferred"] is not None
+            else [r["traj_a"], r["traj_b"], r["outcome"], f"pair-{r['pair_id']}", 1.0] for r in resolved]
+
+
+def question_pairs(store: Store, task_id: int) -> list[list[Any]]:
+    """[better, worse, "left", group, weight] from the task's per-episode grades and best-of-K answers."""
+    grades: dict[str, list[str]] = defaultdict(list)
+    rankings: list[Pair] = []
+    for a in store.answers.list(task_id):
+        answer = a["answer"]
+        if answer.get("skip"):
+            continue
+        if a["mode"] == "per_episode":
+            grades[a["episodes"][0]].append(answer["grade"])
+        else:
+            order = answer.get("order")
+            ranking = RankingAnswer(tuple(a["episodes"]), best=answer.get("best"), worst=answer.get("worst"),
+                                    order=tuple(tuple(t) for t in order) if order else None)
+            rankings += pairs_from_ranking(ranking, group=f"answer-{a['id']}")
+    resolved = {ep: _majority(votes) for ep, votes in grades.items()}
+    latent_of = {ep: store.trajectories.get(ep)["latent_id"] for ep in resolved}
+    graded = pairs_from_grades(resolved, latent_of)
+    return [[p.i, p.j, p.label, p.group if p.group is None else str(p.group), p.weight] for p in graded + rankings]
+
+
+def _majority(votes: list[str]) -> str:
+    """The strict-majority grade of an episode's annotators, else unsure."""
+    top, n = Counter(votes).most_common(1)[0]
+    return top if n * 2 > len(votes) else "unsure"
+
+
+def tuning_pairs(store: Store, task_id: int) -> list[list[Any]]:
+    """Everything the task's people said, as [i, j, label, group, weight]: what a tune job receives."""
+    return as_tuning_labels(resolved_preferences(store, task_id)) + question_pairs(store, task_id)

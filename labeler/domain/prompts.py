@@ -12,6 +12,7 @@ import numpy as np
 
 from labeler.db.store import Store
 from labeler.domain.ingest import load_trajectory
+from labeler.domain.instructions import default_instructions
 from labeler.errors import Invalid
 from labeler.files.artifacts import Artifacts
 from pgt_core.envs.crafter_env import ACHIEVEMENTS
@@ -39,13 +40,15 @@ def prompt_clip(foundation: Foundation, store: Store, artifacts: Artifacts, prom
 
 def create_task(store: Store, artifacts: Artifacts, foundation: Foundation, policy_source: str, name: str,
                 achievement: str, max_steps: int, description: str = "", prompt: Mapping[str, Any] | None = None,
-                lock: threading.RLock | None = None) -> dict[str, Any]:
-    """A task and its z0 (the task's first latent, source 'prompt')."""
+                lock: threading.RLock | None = None, hints: bool = False, instructions: str = "") -> dict[str, Any]:
+    """A task and its z0 (the task's first latent, source 'prompt'). Blind unless `hints`; without instructions
+    annotators read the default ones built from the description."""
     if achievement not in ACHIEVEMENTS:
         raise Invalid(f"unknown achievement {achievement!r}; Crafter has: {', '.join(ACHIEVEMENTS)}")
     prompt = dict(prompt or {"kind": "task", "task": name})
     z0 = foundation.encode_clip(prompt_clip(foundation, store, artifacts, prompt))
     with lock or threading.RLock():
-        task = store.tasks.create(name, achievement, max_steps, description)
+        task = store.tasks.create(name, achievement, max_steps, description, hints=hints,
+                                  instructions=instructions.strip() or default_instructions(description or name))
         store.latents.add(task["id"], z0.numpy(), "prompt", meta={"prompt": prompt, "policy": policy_source})
     return task

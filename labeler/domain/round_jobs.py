@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from labeler.db.store import Store
 from labeler.domain.latents import LatentLibrary
-from labeler.domain.preferences import as_tuning_labels, resolved_preferences
+from labeler.domain.preferences import tuning_pairs
 from labeler.domain.round_config import RoundConfig, train_seeds
 from labeler.domain.tasks import task_spec
 from labeler.errors import Conflict
@@ -66,20 +66,21 @@ class RoundJobs:
     def _tuning(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         base = self.base_latent(rnd)
         labels = self._preferences(task, rnd, cfg)
-        if not any(choice in ("left", "right") for _, _, choice in labels):
+        if not any(entry[2] in ("left", "right") for entry in labels):
             raise Conflict("no decisive resolved preferences yet; label or adjudicate some pairs first")
-        ids = sorted({x for a, b, _ in labels for x in (a, b)})
+        ids = sorted({x for entry in labels for x in entry[:2]})
         return {"latent_id": base, "z0": self.library.vector(base), "labels": labels,
                 "trajectories": {t: self.store.trajectories.get(t)["artifact"] for t in ids},
                 "hyper": {"loss": cfg.loss, "beta": cfg.beta, "lr": cfg.lr, "epochs": cfg.epochs,
                           "val_fraction": cfg.val_fraction, "batch_pairs": cfg.batch_pairs, "seed": cfg.tune_seed}}
 
-    def _preferences(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> list[list[str]]:
-        """[left, right, choice] per pair: the task's resolved labels so far, or reward order over this round."""
+    def _preferences(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> list[list[Any]]:
+        """[left, right, choice(, group, weight)] per pair: everything people said about the task so far
+        (labeler.domain.preferences), or reward order over this round."""
         if cfg.preferences == "reward":
             ids = sorted({t for p in self.store.pairs.list(task["id"]) if p["round_id"] == rnd["id"]
                           for t in (p["traj_a"], p["traj_b"])})
             rewards = [self.store.trajectories.get(t)["reward"] for t in ids]
             pairs = pairs_from_rewards(rewards, max_pairs=cfg.round_size * cfg.pairs_per_traj, rng=cfg.tune_seed)
             return [[ids[p.i], ids[p.j], "left"] for p in pairs]
-        return as_tuning_labels(resolved_preferences(self.store, task["id"]))
+        return tuning_pairs(self.store, task["id"])

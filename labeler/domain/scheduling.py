@@ -1,6 +1,7 @@
 """Which pair an annotator sees next, and which pairs are built for labeling in the first place.
 
-Rules (pure functions over `PairStat`s from `store.pairs.stats`, plus leases, labeler.domain.leases):
+Rules (pure functions over `ItemStat`s from `store.items.stats`, plus leases, labeler.domain.leases); an item
+is a pair or a question (one episode, or K):
 - never offer a pair the annotator already labelled or skipped;
 - each pair goes to at most k annotators: labels so far plus leases held by *other*
   people (pairs on someone's screen right now) must stay below k, so 50 people starting at
@@ -15,43 +16,49 @@ import random
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from labeler.db.label_index import PairStat
+from labeler.db.label_index import ItemStat, item_number
 
 
-def eligible(stats: Sequence[PairStat], k: int, exclude: Iterable[int] = (),
-             leased_by_others: Mapping[int, int] | None = None) -> list[PairStat]:
+def eligible(stats: Sequence[ItemStat], k: int, exclude: Iterable[str] = (),
+             leased_by_others: Mapping[str, int] | None = None) -> list[ItemStat]:
     excluded = set(exclude)
     leased = leased_by_others or {}
     return [s for s in stats
-            if not s.seen and s.pair_id not in excluded and s.n_labels + leased.get(s.pair_id, 0) < k]
+            if not s.seen and s.item not in excluded and s.n_labels + leased.get(s.item, 0) < k]
 
 
-def choose_next(stats: Sequence[PairStat], k: int, exclude: Iterable[int] = (),
-                leased_by_others: Mapping[int, int] | None = None) -> PairStat | None:
+def choose_next(stats: Sequence[ItemStat], k: int, exclude: Iterable[str] = (),
+                leased_by_others: Mapping[str, int] | None = None) -> ItemStat | None:
+    """Newest round first, then the least answered, then the oldest item (which is the most uncertain first where
+    a round orders its items by uncertainty)."""
     leased = leased_by_others or {}
     pool = eligible(stats, k, exclude, leased)
     if not pool:
         return None
-    return min(pool, key=lambda s: (-(s.round_id or 0), s.n_labels + leased.get(s.pair_id, 0), s.pair_id))
+    return min(pool, key=lambda s: (-(s.round_id or 0), s.n_labels + leased.get(s.item, 0), s.item[0],
+                                    item_number(s.item)))
 
 
 @dataclass(frozen=True)
 class Progress:
-    done: int  # pairs this annotator labelled or skipped
-    total: int  # done + pairs still open to this annotator
-    pairs: int  # pairs in the task
-    complete: int  # pairs that have k labels
+    done: int  # items this annotator answered or skipped
+    total: int  # done + items still open to this annotator
+    pairs: int  # items in the task (pairs and questions)
+    complete: int  # items that have k answers
     k: int
+    skipped: int = 0  # of `done`, the skips (a skip is not an answer)
 
     def as_dict(self) -> dict[str, int]:
-        return {"done": self.done, "total": self.total, "pairs": self.pairs, "complete": self.complete, "k": self.k}
+        return {"done": self.done, "total": self.total, "pairs": self.pairs, "complete": self.complete, "k": self.k,
+                "skipped": self.skipped, "labelled": self.done - self.skipped}
 
 
-def progress(stats: Sequence[PairStat], k: int) -> Progress:
+def progress(stats: Sequence[ItemStat], k: int) -> Progress:
     done = sum(1 for s in stats if s.seen)
     open_ = sum(1 for s in stats if not s.seen and s.n_labels < k)
     return Progress(done=done, total=done + open_, pairs=len(stats),
-                    complete=sum(1 for s in stats if s.n_labels >= k), k=k)
+                    complete=sum(1 for s in stats if s.n_labels >= k), k=k,
+                    skipped=sum(1 for s in stats if s.seen and s.skipped))
 
 
 def build_label_pairs(traj_ids: Sequence[str], per_traj: int = 4, seed: int = 0) -> list[tuple[str, str]]:

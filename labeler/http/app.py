@@ -29,6 +29,7 @@ from labeler.http import pages
 from labeler.http.auth import RESEARCHERS
 from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
+    answers,
     artifacts,
     export,
     jobs,
@@ -47,8 +48,8 @@ from labeler.http.security import BrowserGuard
 from labeler.http.state import AppState
 
 log = logging.getLogger(__name__)
-ROUTERS = (status, session, tasks, pairs, labels, artifacts, trajectories, videos, latents, jobs, researcher, quality,
-           export)
+ROUTERS = (status, session, tasks, pairs, labels, answers, artifacts, trajectories, videos, latents, jobs, researcher,
+           quality, export)
 
 
 class LayeredStatic(StaticFiles):

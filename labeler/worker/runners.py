@@ -117,14 +117,14 @@ def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path,
 
 
 # -- tune ---------------------------------------------------------------------------------------
-def pairs_from_labels(labels: Sequence[Sequence[str]]) -> list[Pair]:
-    """[[left_traj, right_traj, choice], ...] -> Pair records (skips dropped).
+def pairs_from_labels(labels: Sequence[Sequence[Any]]) -> list[Pair]:
+    """[[left_traj, right_traj, choice(, group, weight)], ...] -> Pair records (skips dropped).
 
-    The app sends one resolved preference per pair (adjudicated, else unanimous or
-    majority; repeat checks left out), so each pair counts once. Ties and both_bad are kept:
-    pgt_core leaves them out of DPO itself.
+    The app sends what people said by its one rule (labeler.domain.preferences): one resolved preference
+    per pair, and the pairs graded episodes and rankings imply, with the group and weight that make one
+    answer one unit. Ties and both_bad are kept: pgt_core leaves them out of DPO itself.
     """
-    return [Pair(left, right, choice) for left, right, choice in labels if choice != "skip"]
+    return [Pair(e[0], e[1], e[2], *(e[3:5])) for e in labels if e[2] != "skip"]
 
 
 def _finite(x: float | None) -> float | None:

@@ -14,6 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from labeler.files.tokens import Tokens
 from tests.support.browser import out_of_sync, video_states, wait_until
 from tests.support.http_teacher import label_pending
 from tests.support.studio import login_url, start_app, teacher_score
@@ -79,7 +80,7 @@ def test_researcher_view_runs_a_round(browser, tmp_path):
 
         overview = page.request.get(app.url + "/api/researcher/overview").json()  # the page's cookie
         task_id = next(t["id"] for t in overview["tasks"] if t["name"] == "wood")
-        label_pending(app.url, task_id, score=teacher_score)
+        label_pending(app.url, task_id, score=teacher_score, token=Tokens.load_or_create(tmp_path).researcher)
         tune = round_row(page, 1).get_by_role("button", name="Tune")
         expect(tune).to_be_enabled()
         tune.click()

@@ -1,19 +1,23 @@
 """A synthetic annotator that labels through the HTTP API, like a person in the browser would.
 
-    python -m tests.support.http_teacher --url http://127.0.0.1:7860 --task-id 1 --flip 0.1
+    python -m tests.support.http_teacher --url http://127.0.0.1:7860 --task-id 1 --data-dir DATA
 
 Why over HTTP: end-to-end tests and demos of a full round need labels without people, and
 going through /api/pairs/next and /api/labels exercises exactly the path people use
 (scheduling, leases, idempotent submissions). Answers come from `pgt_core.pairs.SyntheticTeacher`
-applied to a score of each trajectory (the episode reward unless told otherwise).
+applied to a score of each trajectory (the episode reward unless told otherwise). Blind tasks show
+annotators no reward, so where the served episode lacks it the teacher looks the episode up with the
+researcher token: a stand-in for a person who sees the outcome in the video.
 """
 from __future__ import annotations
 
 import argparse
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 from labeler.api_client import ApiClient
+from labeler.files.tokens import Tokens
 from pgt_core.pairs import SyntheticTeacher
 
 Score = Callable[[dict[str, Any]], float]
@@ -24,23 +28,37 @@ def reward_score(traj: dict[str, Any]) -> float:
 
 
 def label_pending(url: str, task_id: int, annotator: str = "teacher", teacher: SyntheticTeacher | None = None,
-                  score: Score = reward_score, limit: int | None = None, timeout: float = 60.0) -> dict[str, int]:
-    """Label pairs of `task_id` until none is left for `annotator` (or `limit`); returns counts per choice."""
+                  score: Score = reward_score, limit: int | None = None, timeout: float = 60.0,
+                  token: str | None = None) -> dict[str, int]:
+    """Label pairs of `task_id` until none is left for `annotator` (or `limit`); returns counts per choice.
+
+    `token` (the researcher's) lets the teacher see the outcome of episodes a blind task hides."""
     teacher = teacher or SyntheticTeacher()
     counts: dict[str, int] = {}
     api = ApiClient(url, timeout=timeout)
+    lookup = ApiClient(url, token=token, timeout=timeout) if token else None
+
+    def seen(episode: dict[str, Any]) -> dict[str, Any]:
+        if episode.get("reward") is not None:
+            return episode
+        if lookup is None:
+            raise ValueError("this task is blind: pass the researcher token to see the episodes' outcomes")
+        return {**episode, **lookup.get(f"/api/trajectories/{episode['id']}")}
+
     try:
         while limit is None or sum(counts.values()) < limit:
             pair = api.get("/api/pairs/next", task_id=task_id, annotator=annotator)["pair"]
             if pair is None:
                 break
-            choice = teacher.label(score(pair["left"]), score(pair["right"]))
+            choice = teacher.label(score(seen(pair["left"])), score(seen(pair["right"])))
             api.post("/api/labels", {"submission_id": str(uuid.uuid4()), "pair_id": pair["id"], "annotator": annotator,
                                      "choice": choice, "left_traj": pair["left"]["id"],
                                      "right_traj": pair["right"]["id"], "time_spent_ms": 1000})
             counts[choice] = counts.get(choice, 0) + 1
     finally:
         api.close()
+        if lookup is not None:
+            lookup.close()
     return counts
 
 
@@ -53,9 +71,12 @@ def main() -> None:
     ap.add_argument("--tie-margin", type=float, default=0.0)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="the app's data directory (its researcher token shows outcomes on blind tasks)")
     args = ap.parse_args()
     teacher = SyntheticTeacher(flip_prob=args.flip, tie_margin=args.tie_margin, seed=args.seed)
-    print(label_pending(args.url, args.task_id, args.annotator, teacher, limit=args.limit))
+    token = Tokens.load_or_create(args.data_dir).researcher if args.data_dir else None
+    print(label_pending(args.url, args.task_id, args.annotator, teacher, limit=args.limit, token=token))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ class Researcher:
 
     def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
-        self.api = ApiClient(url, token=Tokens.load_or_create(data_dir).researcher, timeout=120)
+        self.token = Tokens.load_or_create(data_dir).researcher
+        self.api = ApiClient(url, token=self.token, timeout=120)
         self.http = self.api.http
 
     def __call__(self, method: str, path: str, expect: int | None = None, **kw: Any) -> Any:

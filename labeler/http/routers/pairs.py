@@ -3,36 +3,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
-from labeler.errors import Invalid
 from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, labelling_as
 from labeler.http.deps import State
+from labeler.http.routers.answers import item_ids
 from labeler.http.schemas.common import ERRORS
 from labeler.http.schemas.pairs import NextPair, Pair, PairsIn, PairWithCount
 
 router = APIRouter(prefix="/api/pairs", tags=["pairs"], responses=ERRORS)
-MAX_EXCLUDE = 100
-
-
-def _ids(text: str) -> set[int]:
-    parts = [p for p in text.split(",") if p.strip()]
-    if len(parts) > MAX_EXCLUDE:
-        raise Invalid(f"exclude lists at most {MAX_EXCLUDE} pair ids")
-    try:
-        return {int(p) for p in parts}
-    except ValueError:
-        raise Invalid(f"exclude must be comma-separated pair ids, got {text!r}") from None
-
-
 @router.get("/next", response_model=NextPair)
 def next_pair(request: Request, st: State, task_id: int, annotator: str, exclude: str = "",
               client: str = Query("", max_length=64)) -> dict:
-    """Reserves the pair for `annotator` in this tab (a lease) so others are not sent it beyond k; `exclude`
-    lists pairs the tab already holds (current, prefetched, unsent labels); `client` is the tab's own id
-    (kept by the page for the tab's life), so one person's two tabs are sent different pairs."""
+    """Pairs only (GET /api/next serves every mode). Reserves the pair for `annotator` in this tab (a lease) so
+    others are not sent it beyond k; `exclude` lists pairs the tab already holds (current, prefetched, unsent
+    labels); `client` is the tab's own id (kept by the page for the tab's life), so one person's two tabs are
+    sent different pairs."""
     address = request.client.host if request.client else ""
     who = labelling_as(request, annotator)
-    return {**st.annotating.next_pair(task_id, who, _ids(exclude), client, address),
-            "fps": st.config.video_fps}
+    served = st.annotating.next_item(task_id, who, item_ids(exclude), client, address, kinds="p")
+    return {"pair": served["item"], "progress": served["progress"], "fps": st.config.video_fps}
 
 
 @router.get("", response_model=list[PairWithCount], dependencies=TOKEN_HOLDERS)

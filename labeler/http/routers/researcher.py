@@ -57,7 +57,8 @@ def overview(st: State) -> dict:
 @router.post("/tasks", status_code=201, response_model=Task)
 def create_task(body: ResearcherTaskIn, st: State) -> dict:
     return create_task_from_prompt(st.store, st.artifacts, st.foundation(), st.policy_source, body.name,
-                                   body.achievement, body.max_steps, body.description, body.prompt, st.library.lock)
+                                   body.achievement, body.max_steps, body.description, body.prompt, st.library.lock,
+                                   hints=body.hints, instructions=body.instructions)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPage)

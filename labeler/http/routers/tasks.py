@@ -1,26 +1,41 @@
-"""Tasks: the list [open], creating one [researcher], an annotator's progress [open]."""
+"""Tasks: the list [open; annotators see less], creating one and its settings [researcher], an annotator's
+progress [open]."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
-from labeler.http.auth import RESEARCHERS, labelling_as
+from labeler.domain.annotating import task_for_annotators
+from labeler.files.tokens import ANNOTATOR
+from labeler.http.auth import RESEARCHERS, labelling_as, role
 from labeler.http.deps import State
 from labeler.http.schemas.common import ERRORS
-from labeler.http.schemas.tasks import Progress, Task, TaskIn, TaskWithCounts
+from labeler.http.schemas.tasks import OwnProgress, Task, TaskEntry, TaskIn, TaskSettingsIn
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=ERRORS)
 
 
-@router.get("", response_model=list[TaskWithCounts])
-def list_tasks(st: State) -> list[dict]:
-    return st.store.tasks.list()
+@router.get("", response_model=list[TaskEntry], response_model_exclude_none=True)
+def list_tasks(request: Request, st: State) -> list[dict]:
+    """Everything for token holders and researchers; annotators see what `AnnotatorTask` holds (blind tasks stay
+    blind: their achievement and description are absent, not empty)."""
+    tasks = st.store.tasks.list()
+    if role(request) != ANNOTATOR:
+        return tasks
+    return [task_for_annotators(t) for t in tasks]
 
 
 @router.post("", status_code=201, response_model=Task, dependencies=RESEARCHERS)
 def create_task(body: TaskIn, st: State) -> dict:
-    return st.store.tasks.create(body.name, body.achievement, body.max_steps, body.description, body.env)
+    return st.store.tasks.create(body.name, body.achievement, body.max_steps, body.description, body.env,
+                                 body.hints, body.instructions)
 
 
-@router.get("/{task_id}/progress", response_model=Progress)
+@router.get("/{task_id}/progress", response_model=OwnProgress)
 def task_progress(task_id: int, request: Request, st: State, annotator: str = Query(...)) -> dict:
     return st.annotating.progress(task_id, labelling_as(request, annotator))
+
+
+@router.patch("/{task_id}/settings", response_model=Task, dependencies=RESEARCHERS)
+def update_settings(task_id: int, body: TaskSettingsIn, st: State) -> dict:
+    """Hints on or off, and the instructions annotators read; applies to what they are served next."""
+    return st.store.tasks.update_settings(task_id, body.hints, body.instructions)

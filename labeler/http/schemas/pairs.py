@@ -37,7 +37,7 @@ class PairView(Model):
     id: int
     task_id: int
     round_id: int | None
-    target: str
+    target: str | None = None  # the achievement, only on tasks with hints on
     max_steps: int
     left: EpisodeView
     right: EpisodeView
@@ -57,6 +57,7 @@ class LabelIn(BaseModel):
     left_traj: str
     right_traj: str
     time_spent_ms: int | None = Field(default=None, ge=0, le=86_400_000)
+    playback_rate: float | None = Field(default=None, ge=0.05, le=16)
 
 
 class Label(Model):
@@ -69,7 +70,10 @@ class Label(Model):
     right_traj: str
     preferred: str | None
     time_spent_ms: int | None
+    playback_rate: float | None = None
     created_at: str
+    undone_at: str | None = None
+    undo_reason: str | None = None
 
 
 class LabelRow(Label):
@@ -79,6 +83,7 @@ class LabelRow(Label):
     round_id: int | None
     traj_a: str
     traj_b: str
+    pair_source: str
 
 
 class LabelAck(Model):

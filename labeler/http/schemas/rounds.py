@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from labeler.http.schemas.common import Model
 from labeler.http.schemas.jobs import JobSummary
 from labeler.http.schemas.latents import Latent
-from labeler.http.schemas.tasks import Task, TaskWithCounts
+from labeler.http.schemas.tasks import INSTRUCTIONS_MAX, Task, TaskWithCounts
 from labeler.http.schemas.trajectories import EpisodeView
 
 
@@ -57,6 +57,8 @@ class ResearcherTaskIn(BaseModel):
     max_steps: int = Field(gt=0, le=100_000)
     description: str = ""
     prompt: dict[str, Any] | None = None
+    hints: bool = False  # annotators see reward marks; off (blind) by default
+    instructions: str = Field("", max_length=INSTRUCTIONS_MAX)  # empty: the default built from the description
 
 
 class LibraryLatent(Latent):

@@ -106,7 +106,7 @@ def test_a_failing_label_costs_only_itself_in_a_shared_commit(store, pair, monke
     assert ann == ["Conflict", "True"]  # one of the two labels of ann for the same pair is refused
     assert all(outcomes[k] is True for k in ("bob/sub-c-0001", "dan/sub-e-0001", "eve/sub-f-0001"))
     assert sorted(r["annotator"] for r in store.labels.list()) == ["ann", "bob", "dan", "eve"]
-    assert [(s.n_labels, s.seen) for s in store.pairs.stats(pair["task_id"], "cyd")][0] == (4, False)
+    assert [(s.n_labels, s.seen) for s in store.items.stats(pair["task_id"], "cyd")][0] == (4, False)
 
 
 def test_acknowledged_label_survives_a_crash(tmp_path):
@@ -140,21 +140,48 @@ def test_close_checkpoints(tmp_path):
     assert not path.with_name(path.name + ".wal").exists()
 
 
-def test_pair_stats_index_stays_in_step_with_the_database(tmp_path):
-    """The in-memory scheduling index equals a fresh aggregate over the tables, before and after writes."""
+def test_item_index_stays_in_step_with_the_database(tmp_path):
+    """The in-memory scheduling index equals a fresh aggregate over the tables, before and after writes:
+    labels, answers to questions, skips and undos."""
     path = tmp_path / "i.duckdb"
     with Store(path) as s:
         task = s.tasks.create("t", "collect_wood", 10)
         add_trajs(s, task["id"], ["a", "b", "c", "d"])
         p1, p2 = s.pairs.add(task["id"], [("a", "b"), ("c", "d")])
         label(s, p1, sub="sub-1-ann", who="ann", choice="skip")
-        assert [(x.pair_id, x.n_labels, x.seen) for x in s.pairs.stats(task["id"], "ann")] == [
-            (p1["id"], 0, True), (p2["id"], 0, False)]
+        assert [(x.item, x.n_labels, x.seen, x.skipped) for x in s.items.stats(task["id"], "ann")] == [
+            (f"p{p1['id']}", 0, True, True), (f"p{p2['id']}", 0, False, False)]
         label(s, p1, sub="sub-1-bob", who="bob")  # after the index is loaded
         p3 = s.pairs.add(task["id"], [("a", "d")])[0]
         label(s, p3, sub="sub-3-ann", who="ann", choice="tie")
-        live = {who: s.pairs.stats(task["id"], who) for who in ("ann", "bob", "cyd")}
+        q = s.questions.add(task["id"], "best_of_k", [["a", "b", "c"]])[0]
+        s.answers.add(submission_id="ans-1-ann", question_id=q["id"], annotator="ann", answer={"best": "a"},
+                      shown=["c", "a", "b"])
+        s.answers.add(submission_id="ans-1-bob", question_id=q["id"], annotator="bob", answer={"skip": True},
+                      shown=["a", "b", "c"])
+        label(s, p2, sub="sub-2-cyd", who="cyd")
+        s.labels.undo("sub-2-cyd", "changed my mind")
+        live = {who: s.items.stats(task["id"], who) for who in ("ann", "bob", "cyd")}
     with Store(path) as fresh:  # rebuilt from the file alone
         for who, stats in live.items():
-            assert fresh.pairs.stats(task["id"], who) == stats
-    assert [(x.n_labels, x.seen) for x in live["ann"]] == [(1, True), (0, False), (1, True)]
+            assert fresh.items.stats(task["id"], who) == stats
+    assert [(x.n_labels, x.seen) for x in live["ann"]] == [(1, True), (0, False), (1, True), (1, True)]
+    assert [(x.item[0], x.seen, x.skipped) for x in live["bob"]][3] == ("q", True, True)
+    assert not live["cyd"][1].seen  # the undone label no longer counts
+
+
+def test_undone_label_stays_on_record_and_frees_the_pair_for_its_author(tmp_path):
+    with Store(tmp_path / "u.duckdb") as s:
+        task = s.tasks.create("t", "collect_wood", 10)
+        add_trajs(s, task["id"], ["a", "b"])
+        pair = s.pairs.add(task["id"], [("a", "b")])[0]
+        label(s, pair, sub="sub-undo-1", who="ann", choice="left")
+        with pytest.raises(Conflict):
+            label(s, pair, sub="sub-undo-2", who="ann", choice="right")
+        s.labels.undo("sub-undo-1", "undone by ann")
+        label(s, pair, sub="sub-undo-2", who="ann", choice="right")
+        live = s.labels.list(task["id"])
+        every = s.labels.list(task["id"], include_undone=True)
+    assert [r["choice"] for r in live] == ["right"]
+    assert [(r["choice"], r["undo_reason"]) for r in every] == [("left", "undone by ann"), ("right", None)]
+    assert every[0]["undone_at"] is not None

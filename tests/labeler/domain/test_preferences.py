@@ -33,7 +33,10 @@ def _label(store: Store, pair_id: int, who: str, choice: str, swap: bool = False
 
 
 def _tune_labels(store: Store, task_id: int) -> list[list[str]]:
-    return as_tuning_labels(resolved_preferences(store, task_id))
+    """The [i, j, label] part of what tuning reads (every pairwise label is its own unit of weight 1)."""
+    rows = as_tuning_labels(resolved_preferences(store, task_id))
+    assert all(r[3].startswith("pair-") and r[4] == 1.0 for r in rows)
+    return [r[:3] for r in rows]
 
 
 def test_adjudicated_pair_once_repeats_add_nothing(seeded):

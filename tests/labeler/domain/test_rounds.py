@@ -57,7 +57,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         r1 = res.wait_round(a["id"], r1["id"], ("labelling", "failed"))
         assert r1["status"] == "labelling", r1["error"]
         assert r1["pairs"] == 9 and r1["result"]["collect"]["episodes"] == 6
-        counts = label_pending(app.url, a["id"], score=teacher_score)
+        counts = label_pending(app.url, a["id"], score=teacher_score, token=res.token)
         assert counts.get("left", 0) + counts.get("right", 0) == 9
         labels = labels_of(res, a["id"])
         res("POST", f"/rounds/{r1['id']}/tune", json={})
@@ -103,7 +103,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         # -- round 2 starts from the promoted latent's rollouts; a failing tune keeps that latent
         r2 = res("POST", f"/tasks/{a['id']}/rounds", 201, json={"config": TINY})
         assert r2["status"] == "labelling" and r2["pairs"] == 9 and r2["base_latent_id"] == r1["candidate_latent_id"]
-        label_pending(app.url, a["id"], score=teacher_score)
+        label_pending(app.url, a["id"], score=teacher_score, token=res.token)
         absurd = res("POST", f"/rounds/{r2['id']}/tune", 422, json={"config": {"lr": 1e38}})
         assert absurd["detail"][0]["loc"][-1] == "lr" and "between" in absurd["detail"][0]["msg"]  # said beside lr
         kept = tmp_path / "artifacts" / "trajectories"
@@ -123,7 +123,7 @@ def test_full_round_restart_failure_and_continual_learning(tmp_path):
         small = {**TINY, "eval_episodes": 2, "review_videos": 1}
         rb = res("POST", f"/tasks/{b['id']}/rounds", 201, json={"config": small})
         rb = res.wait_round(b["id"], rb["id"], ("labelling", "failed"))
-        label_pending(app.url, b["id"], score=teacher_score)
+        label_pending(app.url, b["id"], score=teacher_score, token=res.token)
         res("POST", f"/rounds/{rb['id']}/tune", json={})
         rb = res.wait_round(b["id"], rb["id"], ("review", "failed"))
         assert rb["status"] == "review", rb["error"]

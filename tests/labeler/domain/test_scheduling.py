@@ -1,35 +1,48 @@
-"""Pair scheduling: unseen first, k annotators per pair, never twice to one person, leases."""
+"""Item scheduling: unseen first, k annotators per item, never twice to one person, leases."""
 from __future__ import annotations
 
-from labeler.db.label_index import PairStat
+from labeler.db.label_index import ItemStat
 from labeler.domain.leases import Leases
 from labeler.domain.scheduling import build_label_pairs, choose_next, eligible, progress
 
 
-def stat(pid, n=0, seen=False, rnd=1):
-    return PairStat(pair_id=pid, round_id=rnd, n_labels=n, seen=seen)
+def stat(pid, n=0, seen=False, rnd=1, kind="p", skipped=False):
+    return ItemStat(item=f"{kind}{pid}", round_id=rnd, n_labels=n, seen=seen, skipped=skipped)
 
 
 def test_never_the_same_pair_twice_and_at_most_k():
     stats = [stat(1, n=1, seen=True), stat(2, n=3), stat(3, n=2), stat(4, n=0)]
     assert [s.pair_id for s in eligible(stats, k=3)] == [3, 4]
     assert choose_next(stats, k=3).pair_id == 4  # least-labelled first
-    assert choose_next(stats, k=3, exclude=[4]).pair_id == 3
-    assert choose_next(stats, k=3, exclude=[3, 4]) is None
+    assert choose_next(stats, k=3, exclude=["p4"]).pair_id == 3
+    assert choose_next(stats, k=3, exclude=["p3", "p4"]) is None
 
 
 def test_newest_round_first_and_leases_count_toward_k():
     stats = [stat(1, rnd=1), stat(2, rnd=2), stat(3, rnd=2)]
     assert choose_next(stats, k=1).pair_id == 2
-    assert choose_next(stats, k=1, leased_by_others={2: 1}).pair_id == 3
-    assert choose_next(stats, k=1, leased_by_others={2: 1, 3: 1}).pair_id == 1
-    assert choose_next(stats, k=2, leased_by_others={2: 1}).pair_id == 3  # spread before doubling up
+    assert choose_next(stats, k=1, leased_by_others={"p2": 1}).pair_id == 3
+    assert choose_next(stats, k=1, leased_by_others={"p2": 1, "p3": 1}).pair_id == 1
+    assert choose_next(stats, k=2, leased_by_others={"p2": 1}).pair_id == 3  # spread before doubling up
 
 
 def test_progress_counts_this_annotator():
     stats = [stat(1, n=1, seen=True), stat(2, n=2), stat(3, n=0), stat(4, n=0, seen=True)]
     p = progress(stats, k=2)
     assert (p.done, p.total, p.pairs, p.complete) == (2, 3, 4, 1)
+
+
+def test_progress_separates_skips_from_answers():
+    stats = [stat(1, n=1, seen=True), stat(2, n=0, seen=True, skipped=True), stat(3, kind="q")]
+    p = progress(stats, k=2).as_dict()
+    assert (p["done"], p["skipped"], p["labelled"], p["total"], p["pairs"]) == (2, 1, 1, 3, 3)
+
+
+def test_pairs_and_questions_share_one_queue():
+    stats = [stat(1, n=1, rnd=1), stat(1, kind="q", rnd=2), stat(2, kind="q", n=1, rnd=2)]
+    assert choose_next(stats, k=2).item == "q1"  # newest round, least answered
+    assert choose_next(stats, k=2, exclude=["q1"]).item == "q2"
+    assert choose_next(stats, k=2, exclude=["q1", "q2"]).item == "p1"
 
 
 def test_leases_expire_and_ignore_own():

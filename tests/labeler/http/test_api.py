@@ -22,12 +22,13 @@ def test_status_tasks_and_pair_view(env):
     client, seeded, _ = env
     st = client.get("/api/status").json()
     assert st["ready"] and st["schema_version"] >= 1 and st["labels_per_pair"] == 2
-    tasks = client.get("/api/tasks").json()
-    assert tasks[0]["n_pairs"] == len(seeded["pair_ids"]) == 8
+    tasks = client.get("/api/tasks").json()  # as an annotator: a blind task names no achievement
+    assert tasks[0]["n_items"] == len(seeded["pair_ids"]) == 8 and "achievement" not in tasks[0]
+    assert "n_pairs" not in tasks[0] and not tasks[0]["hints"]
     res = next_pair(client, seeded["task_id"], "ann")
     pair = res["pair"]
-    assert res["progress"] == {"done": 0, "total": 8, "pairs": 8, "complete": 0, "k": 2}
-    assert pair["target"] == "collect_wood" and pair["left"]["id"] != pair["right"]["id"]
+    assert res["progress"] == {"done": 0, "labelled": 0, "skipped": 0, "total": 8, "pairs": 8, "complete": 0, "k": 2}
+    assert pair.get("target") is None and pair["left"]["id"] != pair["right"]["id"]
     assert pair["left"]["video_url"].startswith(f"/api/videos/{pair['left']['id']}.mp4?v=")
     video = client.get(pair["left"]["video_url"])
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"

@@ -80,6 +80,7 @@ def test_annotators_still_label_and_researcher_token_works(env):
 # -- the general /api: annotators read only what the annotator view needs, and post labels -------------
 ANNOTATOR_ROUTES = {("GET", "/api/status"), ("GET", "/api/tasks"), ("GET", "/api/tasks/{task_id}/progress"),
                     ("GET", "/api/pairs/next"), ("GET", "/api/videos/{name}"), ("POST", "/api/labels"),
+                    ("GET", "/api/next"), ("POST", "/api/answers"), ("POST", "/api/undo"),
                     # logging in (a one-time code in), asking who one is, logging out
                     ("POST", "/api/session"), ("GET", "/api/session"), ("POST", "/api/session/logout")}
 R, W = "researcher", "worker"

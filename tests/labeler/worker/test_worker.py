@@ -182,7 +182,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         res.wait_round(task["id"], rnd["id"], ("labelling",))
         from tests.support.http_teacher import label_pending
 
-        label_pending(app.url, task["id"], score=teacher_score)
+        label_pending(app.url, task["id"], score=teacher_score, token=res.token)
         before = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
         assert len(before) >= 6
 
@@ -240,7 +240,7 @@ def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(
         res.wait_round(task["id"], rnd["id"], ("labelling",))
         from tests.support.http_teacher import label_pending
 
-        label_pending(app.url, task["id"], score=teacher_score, limit=30)
+        label_pending(app.url, task["id"], score=teacher_score, token=res.token, limit=30)
         res("POST", f"/rounds/{rnd['id']}/tune")
         rnd = res.wait_round(task["id"], rnd["id"], ("review", "failed"), timeout=300)
         assert rnd["status"] == "review", rnd["error"]
