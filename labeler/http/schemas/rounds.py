@@ -45,6 +45,8 @@ class RoundView(Model):
     labels: int
     decisive: int
     evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0
+    rolled_back: bool = False  # promoted, then its latent was rolled back off the task's stack
+    base_active: bool = True  # the latent it started from is still the task's active one
 
 
 class ConfigIn(BaseModel):
