@@ -108,8 +108,8 @@ def test_success_plot_does_not_hide_z0_in_round_1(browser, app):
         chart = page.get_by_role("region", name="Metrics").get_by_role("img", name="Success rate on fixed seeds")
         z0 = chart.locator('circle[fill="#2563eb"]')  # the first series: z0 (prompt)
         expect(z0).to_have_count(2)
-        chart.scroll_into_view_if_needed()
-        on_top = z0.evaluate_all("""cs => cs.map(c => { const r = c.getBoundingClientRect();
+        on_top = z0.evaluate_all("""cs => cs.map(c => { c.scrollIntoView({block: "center"});
+            const r = c.getBoundingClientRect();
             return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c; })""")
         assert on_top == [True, True]
     finally:
@@ -223,6 +223,29 @@ def test_round_form_explains_refusals_remembers_settings_and_says_why_start_is_o
         pick_task(page, "tune")
         why = re.compile(r"^round 1 is (labelling: finish or reject it|tuning: wait for its job)$")
         expect(button).to_have_accessible_description(why)
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
+    page = open_view(browser, app)
+    try:
+        page.get_by_text("New task from a prompt clip").click()
+        form = page.get_by_role("form", name="New task")
+        hints = form.get_by_role("checkbox", name="Hints for annotators")
+        expect(hints).not_to_be_checked()  # blind unless asked
+        expect(form.get_by_label("Clip of").locator("option")).not_to_have_count(0)
+        form.get_by_label("Name").fill("hinted")
+        form.get_by_label("Achievement").select_option("collect_wood")
+        form.get_by_label("Clip of").select_option("collect_wood")
+        hints.check()
+        form.get_by_label("Instructions for annotators").fill("Pick the one that reaches a tree sooner.")
+        form.get_by_role("button", name="Create task").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("hinted", timeout=120_000)
+        tasks = page.request.get(app.url + "/api/researcher/overview").json()["tasks"]
+        task = next(t for t in tasks if t["name"] == "hinted")
+        assert task["hints"] is True and task["instructions"] == "Pick the one that reaches a tree sooner."
         assert page.errors == []
     finally:
         page.close()

@@ -11,7 +11,8 @@ import { FormErrors } from "./form_errors.js";
 import { JobsList } from "./jobs.js";
 import { LatentLibrary } from "./latents.js";
 import { Review } from "./review.js";
-import { RoundsTable, statusText, TERMINAL } from "./rounds.js";
+import { RoundForm } from "./round_form.js";
+import { RoundsTable, statusText } from "./rounds.js";
 
 const API = "/api/researcher";
 const POLL_MS = 1500;
@@ -76,37 +77,6 @@ async function loadOverview() {
   if (state.taskId === null && ov.tasks.length) selectTask(ov.tasks[0].id);
 }
 
-// -- the round form remembers its settings per task (this browser's localStorage) --------------
-
-const settingsKey = (taskId) => `pgt-round-settings:${taskId}`;
-
-function roundSettings() {
-  const config = {};
-  for (const el of $("rs-round-form").elements) {
-    if (!el.name || el.value === "" || el.disabled) continue;
-    config[el.name] = el.type === "number" ? Number(el.value) : el.value;
-  }
-  return config;
-}
-
-function savedSettings(taskId) {
-  try {
-    const saved = JSON.parse(localStorage.getItem(settingsKey(taskId)) || "{}");
-    return saved && typeof saved === "object" ? saved : {};
-  } catch {
-    return {};
-  }
-}
-
-/** The defaults, then what was last typed for this task. */
-function fillRoundForm(taskId) {
-  const cfg = { ...(state.overview ? state.overview.defaults : {}), ...savedSettings(taskId) };
-  for (const el of $("rs-round-form").elements) {
-    if (el.name && cfg[el.name] !== undefined && cfg[el.name] !== null) el.value = cfg[el.name];
-  }
-  $("rs-round-form").dispatchEvent(new Event("settings"));
-}
-
 function setUpTaskForm() {
   const f = $("rs-task-form");
   const sync = () => {
@@ -137,26 +107,6 @@ function setUpTaskForm() {
   sync();
 }
 
-function setUpRoundForm() {
-  const f = $("rs-round-form");
-  const save = () => { if (state.taskId !== null) localStorage.setItem(settingsKey(state.taskId), JSON.stringify(roundSettings())); };
-  f.addEventListener("input", save);
-  f.addEventListener("change", save);
-  f.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    save();
-    act(() => post(`${API}/tasks/${state.taskId}/rounds`, { config: roundSettings() }), "Round started", roundErrors);
-  });
-}
-
-/** Why Start is greyed out: the task's open round, and what it takes to close it. */
-function startBlocked(last) {
-  if (!last || TERMINAL.includes(last.status)) return "";
-  const what = { labelling: "finish or reject it", review: "promote or roll it back", promoting: "wait for its episodes" }[last.status]
-    || "wait for its job";
-  return `round ${last.number} is ${statusText(last.status)}: ${what}`;
-}
-
 // -- one task ---------------------------------------------------------------------------------
 
 const rounds = new RoundsTable($("rs-rounds"), roundAction);
@@ -173,6 +123,11 @@ const review = new Review({
 });
 const taskErrors = new FormErrors($("rs-task-form"));
 const roundErrors = new FormErrors($("rs-round-form"));
+const roundForm = new RoundForm({
+  form: $("rs-round-form"), start: $("rs-start-round"), why: $("rs-start-why"), plan: $("rs-plan"),
+  presets: $("rs-presets"), people: $("rs-people"), api: API, taskId: () => state.taskId,
+  onSubmit: (config) => act(() => post(`${API}/tasks/${state.taskId}/rounds`, { config }), "Round started", roundErrors),
+});
 
 function roundAction(what, r) {
   if (what === "review") {
@@ -185,14 +140,16 @@ function roundAction(what, r) {
     act(() => post(`${API}/rounds/${r.id}/retry`, { config: lr ? { lr: Number(lr) } : {} }), "Retrying");
     return;
   }
+  const warning = r.advice && r.advice.flag ? `\n\nNote: ${r.advice.flag}.` : "";
   if (what === "promote" && !confirmed(`Promote latent #${r.candidate_latent_id} of round ${r.number}? `
-    + "The task's next round starts from it (Roll back latent undoes this).")) return;
+    + `The task's next round starts from it (Roll back latent undoes this).${warning}`)) return;
   if (what === "reject" && !confirmed(r.status === "review"
     ? `Roll back round ${r.number}? Its tuned latent #${r.candidate_latent_id} is not used; the task keeps latent #${r.base_latent_id}.`
     : `Reject round ${r.number}? It closes without tuning; its labels are kept.`)) return;
   const done = { tune: "Tuning started", promote: "Latent promoted: the next round starts from it",
     reject: "Round closed; the task keeps its latent" }[what];
-  act(() => post(`${API}/rounds/${r.id}/${what}`), done);
+  // Asked and answered above: a promotion the server wants confirmed (a candidate worse than its start) is.
+  act(() => post(`${API}/rounds/${r.id}/${what}`, what === "promote" ? { confirm: true } : {}), done);
 }
 
 function selectTask(id) {
@@ -204,7 +161,7 @@ function selectTask(id) {
     latents.reset();
     review.hide();
     roundErrors.clear();
-    fillRoundForm(id);
+    roundForm.fill(id, state.overview ? state.overview.defaults : {});
   }
   if (state.overview) taskList.update(state.overview.tasks);
   refresh();
@@ -240,9 +197,7 @@ function render(v) {
   const labels = v.rounds.reduce((a, r) => a + r.labels, 0);
   text($("rs-task-meta"), `${v.task.achievement} · ${v.task.max_steps} steps · active latent #${v.active_latent_id ?? "–"} · ${plural(labels, "label")}`);
   $("rs-rollback").disabled = !v.promotions.length;
-  const blocked = startBlocked(v.rounds[v.rounds.length - 1]);
-  $("rs-start-round").disabled = !!blocked;
-  text($("rs-start-why"), blocked);
+  roundForm.block(v.rounds[v.rounds.length - 1]);
   rounds.update(v.rounds);
   jobs.update(v.jobs);
   latents.update(v.latents);
@@ -285,7 +240,6 @@ async function showWorkerCommand() {
 }
 
 setUpTaskForm();
-setUpRoundForm();
 $("rs-rollback").addEventListener("click", () => {
   const active = state.view && state.view.active_latent_id;
   if (!confirmed(`Roll back latent #${active}? The task goes back to the latent it had before that promotion.`)) return;

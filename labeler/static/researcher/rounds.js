@@ -66,7 +66,8 @@ function roundRow(onAction) {
         set(bar, { "aria-valuenow": String(p), "aria-label": `${job.kind} progress` });
         text(message, `${job.kind} ${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}: ${job.message || ""}`);
       }
-      text(labels, `${r.decisive}/${r.labels} on ${r.pairs} pairs`);
+      text(labels, [r.pairs || !r.questions ? `${r.decisive}/${r.labels} on ${r.pairs} pairs` : "",
+        r.questions ? `${r.answers || 0} answers on ${r.questions} questions` : ""].filter(Boolean).join(" · "));
       // The round's own before -> after is its start latent -> its candidate; z0 is the task's fixed reference.
       const z0 = rateOf(r, "prompt");
       const start = rateOf(r, "base") || z0;
@@ -77,7 +78,8 @@ function roundRow(onAction) {
       text(dpo, bestEpoch(r));
       const hasEval = !!(r.result && r.result.eval);
       buttons.tune.hidden = r.status !== "labelling";
-      set(buttons.tune, { disabled: !r.decisive, title: r.decisive ? null : "no decisive labels yet" });
+      const evidence = r.decisive || r.answers;
+      set(buttons.tune, { disabled: !evidence, title: evidence ? null : "no decisive labels or answers yet" });
       buttons.promote.hidden = r.status !== "review" || !r.base_active;
       why.hidden = r.base_active || TERMINAL.includes(r.status);
       text(why, r.base_active ? "" : `started from latent #${r.base_latent_id}, no longer active: reject it`);
