@@ -249,3 +249,14 @@ def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
         assert page.errors == []
     finally:
         page.close()
+
+
+def test_log_out_ends_the_session(browser, app):
+    page = open_view(browser, app)
+    try:
+        page.get_by_role("link", name="Log out").click()
+        page.wait_for_load_state()
+        assert page.goto(app.url + "/researcher").status == 403  # the login page again
+        expect(page.get_by_label("Login code")).to_be_visible()
+    finally:
+        page.close()

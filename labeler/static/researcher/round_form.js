@@ -24,7 +24,7 @@ export function startBlocked(last) {
   if (!last || TERMINAL.includes(last.status)) return "";
   const what = { labelling: "finish or reject it", review: "promote or roll it back", promoting: "wait for its episodes" }[last.status]
     || "wait for its job";
-  return `round ${last.number} is ${statusText(last.status)}: ${what}`;
+  return `round ${last.number} is ${last.status === "review" ? "in review" : statusText(last.status)}: ${what}`;
 }
 
 export class RoundForm {
