@@ -84,6 +84,8 @@ export class Review {
     this.promote = h("button", { type: "button", class: "pgt-btn pgt-btn-good", onclick: () => onDecide("promote", this.round) });
     this.reject = h("button", { type: "button", class: "pgt-btn pgt-btn-danger", onclick: () => onDecide("reject", this.round) });
     this.closed = h("span", { class: "pgt-dim" });
+    this.flag = h("p", { class: "pgt-warn rs-flag", hidden: true });
+    actions.before(this.flag);
     actions.append(this.promote, this.reject, this.closed);
   }
 
@@ -141,7 +143,11 @@ export class Review {
     const open = r.status === "review";
     this.promote.hidden = !open || !r.base_active;
     this.reject.hidden = !open;
-    text(this.promote, `Promote latent #${r.candidate_latent_id}`);
+    // The server's advice (its verdict against the start latent) words the button and may flag a worse candidate.
+    const promote = `Promote latent #${r.candidate_latent_id}`;
+    text(this.promote, r.advice ? r.advice.button.replace(/^Promote/, promote) : promote);
+    this.flag.hidden = !(open && r.advice && r.advice.flag);
+    text(this.flag, r.advice && r.advice.flag ? `Note: ${r.advice.flag}.` : "");
     text(this.reject, `Roll back (keep latent #${r.base_latent_id})`);
     this.closed.hidden = open && r.base_active;
     text(this.closed, open ? `Started from latent #${r.base_latent_id}, which is no longer active: roll it back.`
