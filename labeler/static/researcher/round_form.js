@@ -128,7 +128,9 @@ export class RoundForm {
     } catch (e) {
       if (asked !== this.asked) return;
       this.plan.closest(".rs-plan").hidden = false;
-      text(this.plan, e.status === 404 || e.status === 405 ? "" : `≈ – min of human time: ${e.message}`);
+      // A setting out of range is explained beside its field when the round is started; here it only blocks the sum.
+      text(this.plan, e.status === 422 ? "≈ – min of human time: a setting is out of range"
+        : e.status === 404 || e.status === 405 ? "" : `≈ – min of human time: ${e.message}`);
     }
   }
 
