@@ -39,6 +39,7 @@ from pgt_core.engines import get_rollout_engine
 from pgt_core.logprob import FeatureCache
 from pgt_core.pairs import Pair, SyntheticTeacher, pairs_from_rewards
 from pgt_core.policy.checkpoint import Foundation, load_foundation
+from pgt_core.repro_report import markdown, methods, relative_improvement, summarize  # noqa: F401
 from pgt_core.rollout import RolloutEngine, collect_rollouts
 from pgt_core.seeds import REPRODUCE_OOD_WORLD_BASE, REPRODUCE_TRAIN_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS, Task, get_task
@@ -125,18 +126,21 @@ class TaskRun:
     def __init__(self, foundation: Foundation, task: Task, cfg: ReproConfig, engine: RolloutEngine) -> None:
         self.f, self.task, self.cfg, self.engine = foundation, task, cfg, engine
         self.train_seeds, self.id_seeds, self.ood_seeds = world_seeds(cfg)
+        self.outcomes: dict[str, dict[str, list[bool]]] = {}
 
     def rollouts(self, z: torch.Tensor, seeds: list[int], sample_seed: int, keep_frames: bool,
                  policy: torch.nn.Module | None = None) -> list[Trajectory]:
         return self.engine(policy or self.f.policy, z, self.task, seeds, batch_size=self.cfg.batch_size,
                            device=self.cfg.device, sample_seed=sample_seed, keep_frames=keep_frames)
 
-    def evaluate(self, z: torch.Tensor, policy: torch.nn.Module | None = None) -> dict[str, float]:
-        """Success rate on the ID and OOD evaluation episodes (outcomes only, no frames kept)."""
-        out = {}
+    def evaluate(self, method: str, z: torch.Tensor, policy: torch.nn.Module | None = None) -> dict[str, float]:
+        """Success rate on the ID and OOD evaluation episodes (no frames kept); every episode's outcome is kept
+        in `self.outcomes[method]` for the paired tests of the report (same episodes for every method)."""
+        out, self.outcomes[method] = {}, {}
         for split, seeds in (("id", self.id_seeds), ("ood", self.ood_seeds)):
             trajs = self.rollouts(z, seeds, EVAL_SAMPLE_SEED, keep_frames=False, policy=policy)
-            out[split] = float(np.mean([t.meta["success"] for t in trajs]))
+            self.outcomes[method][split] = [bool(t.meta["success"]) for t in trajs]
+            out[split] = float(np.mean(self.outcomes[method][split]))
         return out
 
     def tune(self, trajs: list[Trajectory], pairs: list[Pair], z: torch.Tensor, cache: FeatureCache,
@@ -175,7 +179,7 @@ class TaskRun:
         c, name = self.cfg, self.task.name
         t0 = time.perf_counter()
         z0 = self.f.prompt_latent(name)
-        success = {"z0": self.evaluate(z0)}
+        success = {"z0": self.evaluate("z0", z0)}
         _log(f"{name}: z0 success {success['z0']}")
         latents = {"z0": z0}
         rounds, baselines = [], {}
@@ -188,85 +192,26 @@ class TaskRun:
             if r == 1:  # baselines on the prompt's own data
                 z_bc, baselines["bc_positive"] = self.tune(trajs, pairs, z0, cache, loss="bc_positive")
                 latents["bc_positive"] = z_bc
-                success["bc_positive"] = self.evaluate(z_bc)
+                success["bc_positive"] = self.evaluate("bc_positive", z_bc)
                 ft_policy, baselines["full_ft"] = self.finetune(trajs, pairs, z0, cache)
-                success["full_ft"] = self.evaluate(z0, ft_policy) if ft_policy is not None else dict(success["z0"])
+                if ft_policy is not None:
+                    success["full_ft"] = self.evaluate("full_ft", z0, ft_policy)
+                else:
+                    success["full_ft"], self.outcomes["full_ft"] = dict(success["z0"]), dict(self.outcomes["z0"])
                 del ft_policy
             z, info = self.tune(trajs, pairs, z, cache)
             latents[f"pgt_{r}"] = z
-            success[f"pgt_{r}"] = self.evaluate(z)
+            success[f"pgt_{r}"] = self.evaluate(f"pgt_{r}", z)
             rounds.append({"round": r, "data_success": float(np.mean([t.meta["success"] for t in trajs])),
                            "data_reward": float(np.mean(rewards)), "pairs": len(pairs),
                            "decisive_pairs": sum(p.decisive for p in pairs), **info})
             _log(f"{name}: round {r}: data success {rounds[-1]['data_success']:.2f}, "
                  f"{len(pairs)} pairs, PGT success {success[f'pgt_{r}']}")
             del trajs, cache
-        row = {"task": name, "max_steps": self.task.max_steps, "success": success, "rounds": rounds,
+        row = {"task": name, "max_steps": self.task.max_steps, "success": success, "outcomes": self.outcomes,
+               "rounds": rounds,
                "baselines": baselines, "seconds": round(time.perf_counter() - t0, 1)}
         return row, latents
-
-
-# -- summary -----------------------------------------------------------------------------------------
-def methods(rounds: int) -> list[tuple[str, str]]:
-    return [("z0", "prompt z0"), ("pgt_1", "PGT 1 round"), (f"pgt_{rounds}", f"PGT {rounds} rounds"),
-            ("bc_positive", "BC-positive"), ("full_ft", "full fine-tuning")] if rounds > 1 else \
-        [("z0", "prompt z0"), ("pgt_1", "PGT 1 round"), ("bc_positive", "BC-positive"), ("full_ft", "full fine-tuning")]
-
-
-def relative_improvement(rows: list[dict], method: str, split: str) -> tuple[float | None, int]:
-    """Mean over tasks of (method - z0) / z0, over the tasks where z0 > 0 (and how many those are)."""
-    rel = [(r["success"][method][split] - r["success"]["z0"][split]) / r["success"]["z0"][split]
-           for r in rows if r["success"]["z0"][split] > 0]
-    return (float(np.mean(rel)) if rel else None), len(rel)
-
-
-def summarize(rows: list[dict], rounds: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    final = f"pgt_{rounds}"
-    for split in ("id", "ood"):
-        s: dict[str, Any] = {"mean_success": {m: float(np.mean([r["success"][m][split] for r in rows]))
-                                              for m, _ in methods(rounds)}}
-        for m in ("pgt_1", final, "bc_positive", "full_ft"):
-            rel, n = relative_improvement(rows, m, split)
-            s[f"rel_improvement_{m}"] = rel
-            s["tasks_with_nonzero_z0"] = n
-        s["pgt_beats_bc"] = sum(r["success"][final][split] > r["success"]["bc_positive"][split] for r in rows)
-        s["pgt_beats_ft"] = sum(r["success"][final][split] > r["success"]["full_ft"][split] for r in rows)
-        out[split] = s
-    out["tasks"] = len(rows)
-    return out
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:+.1%}"
-
-
-def markdown(rows: list[dict], rounds: int, cfg: ReproConfig) -> str:
-    ms = methods(rounds)
-    final = f"pgt_{rounds}"
-    summary = summarize(rows, rounds)
-    lines = []
-    for split, title in (("id", "In distribution (tuning worlds, held-out episodes)"),
-                         ("ood", "Out of distribution (unseen world seeds)")):
-        lines += [f"**{title}**: success rate over {cfg.eval_episodes} episodes", "",
-                  "| task | " + " | ".join(label for _, label in ms) + " |",
-                  "|---" * (len(ms) + 1) + "|"]
-        for r in rows:
-            lines.append(f"| {r['task']} | " + " | ".join(f"{r['success'][m][split]:.0%}" for m, _ in ms) + " |")
-        mean = summary[split]["mean_success"]
-        lines.append("| **mean** | " + " | ".join(f"**{mean[m]:.1%}**" for m, _ in ms) + " |")
-        lines.append("")
-    pgt = f"PGT {rounds} rounds" if rounds > 1 else "PGT 1 round"
-    for split, name in (("id", "in distribution"), ("ood", "out of distribution")):
-        s = summary[split]
-        lines.append(
-            f"- {name}: average relative improvement over z0 (tasks with z0 > 0: {s['tasks_with_nonzero_z0']}/"
-            f"{len(rows)}): {pgt} {_pct(s[f'rel_improvement_{final}'])}, "
-            + (f"PGT 1 round {_pct(s['rel_improvement_pgt_1'])}, " if rounds > 1 else "")
-            + f"BC-positive {_pct(s['rel_improvement_bc_positive'])}, "
-            f"full fine-tuning {_pct(s['rel_improvement_full_ft'])}; {pgt} beats BC-positive on "
-            f"{s['pgt_beats_bc']}/{len(rows)} tasks and full fine-tuning on {s['pgt_beats_ft']}/{len(rows)}.")
-    return "\n".join(lines)
 
 
 # -- driver --------------------------------------------------------------------------------------------
@@ -324,7 +269,7 @@ def reproduce(cfg: ReproConfig, out: str | Path, foundation: Foundation | None =
         _log(f"{name}: done in {row['seconds']} s")
     rows = [data["tasks"][n] for n in cfg.tasks if n in data["tasks"]]
     data["summary"] = summarize(rows, cfg.rounds)
-    data["table"] = markdown(rows, cfg.rounds, cfg)
+    data["table"] = markdown(rows, cfg.rounds, cfg.eval_episodes)
     _write_json(path, data)
     (out / "table.md").write_text(data["table"] + "\n")
     return data

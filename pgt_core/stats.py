@@ -194,11 +194,13 @@ class PromotionAdvice:
         return asdict(self)
 
 
-def promotion_advice(c: PairedComparison) -> PromotionAdvice:
-    """What the review's promote control says for a candidate compared with its start latent."""
+def promotion_advice(c: PairedComparison | WinRate) -> PromotionAdvice:
+    """What the review's promote control says for a candidate compared with its start latent (success on the
+    same episodes, or people's blind A/B win rate)."""
     if c.worse_than_start:
-        flag = (f"the candidate did worse than its start ({c.difference * 100:+.0f} points, {c.verdict}); "
-                "promoting it needs a confirmation")
+        how = (f"{c.difference * 100:+.0f} points" if isinstance(c, PairedComparison)
+               else f"people preferred it in {c.rate:.0%} of blind comparisons")
+        flag = f"the candidate did worse than its start ({how}, {c.verdict}); promoting it needs a confirmation"
         return PromotionAdvice(f"Promote anyway ({c.verdict})", True, flag)
     if not c.significant:
         return PromotionAdvice("Promote (not significant)", False, None)
@@ -302,8 +304,27 @@ class WinRate:
     def significant(self) -> bool:
         return self.p_value < self.alpha
 
+    @property
+    def worse_than_start(self) -> bool:
+        """People preferred the start more often than the candidate (point estimate)."""
+        return self.rate < 0.5
+
+    @property
+    def verdict(self) -> str:
+        if not self.significant:
+            return "not significant"
+        return "significantly better" if self.rate > 0.5 else "significantly worse"
+
+    def summary(self, first_name: str = "start", second_name: str = "candidate") -> str:
+        n = self.wins + self.losses + self.ties
+        return (f"people preferred {second_name} over {first_name} in {self.rate:.0%} of {n} blind comparisons "
+                f"({self.wins} wins, {self.losses} losses, {self.ties} ties; {self.interval.level:.0%} CI "
+                f"{self.interval.low:.0%} to {self.interval.high:.0%}), sign test p = {self.p_value:.2g}: "
+                f"{self.verdict}.")
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "interval": self.interval.to_dict(), "significant": self.significant}
+        return {**asdict(self), "interval": self.interval.to_dict(), "significant": self.significant,
+                "worse_than_start": self.worse_than_start, "verdict": self.verdict}
 
 
 def win_rate(wins: int, losses: int, ties: int = 0, *, level: float = 0.95, alpha: float = ALPHA) -> WinRate:

@@ -40,3 +40,20 @@ class ItemRepo:
                    AND coalesce(json_extract_string(a.answer, '$.skip'), 'false') <> 'true')""",
             [int(task_id), annotator, int(task_id), annotator])[0]
         return int(row[0]), float(row[1])
+
+    def answer_times_ms(self, mode: str, task_id: int | None = None, k: int | None = None) -> list[float]:
+        """Time spent on live answers of one feedback mode (skips excluded): what measured round sizes read.
+        `k` keeps best-of-K answers over exactly k episodes; without `task_id`, every task's."""
+        where_task = "AND p.task_id = ?" if task_id is not None else ""
+        if mode == "pairwise":
+            sql = f"""SELECT l.time_spent_ms FROM labels l JOIN pairs p ON l.pair_id = p.id
+                      WHERE l.undone_at IS NULL AND l.choice <> 'skip' AND l.time_spent_ms IS NOT NULL
+                        AND p.source <> 'ab_eval' {where_task}"""
+            args = [int(task_id)] if task_id is not None else []
+        else:
+            sql = f"""SELECT a.time_spent_ms FROM answers a JOIN questions p ON a.question_id = p.id
+                      WHERE a.undone_at IS NULL AND a.time_spent_ms IS NOT NULL AND p.mode = ?
+                        AND coalesce(json_extract_string(a.answer, '$.skip'), 'false') <> 'true'
+                        {"AND json_array_length(p.episodes) = ?" if k is not None else ""} {where_task}"""
+            args = [mode] + ([int(k)] if k is not None else []) + ([int(task_id)] if task_id is not None else [])
+        return [float(r[0]) for r in self.db.tuples(sql, args)]

@@ -52,7 +52,7 @@ class PairRepo:
         a_cols = ", ".join(f"a.{c}" for c in _SIDE_COLUMNS)
         b_cols = ", ".join(f"b.{c}" for c in _SIDE_COLUMNS)
         rows = self.db.tuples(
-            f"""SELECT p.id, p.task_id, p.round_id, t.achievement, t.max_steps, {a_cols}, {b_cols}
+            f"""SELECT p.id, p.task_id, p.round_id, t.achievement, t.max_steps, p.source, {a_cols}, {b_cols}
                 FROM pairs p JOIN tasks t ON t.id = p.task_id
                   JOIN trajectories a ON a.id = p.traj_a JOIN trajectories b ON b.id = p.traj_b
                 WHERE p.id = ?""",
@@ -66,7 +66,7 @@ class PairRepo:
             return {c: plain(v, c) for c, v in zip(_SIDE_COLUMNS, values, strict=True)}
 
         detail = {"id": row[0], "task_id": row[1], "round_id": row[2], "achievement": row[3], "max_steps": row[4],
-                  "a": side(row[5:5 + n]), "b": side(row[5 + n:5 + 2 * n])}
+                  "source": row[5], "a": side(row[6:6 + n]), "b": side(row[6 + n:6 + 2 * n])}
         self._details[int(pair_id)] = detail
         return detail
 

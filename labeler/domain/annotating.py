@@ -15,6 +15,7 @@ from labeler.db.store import Store
 from labeler.domain.answers import check_answer
 from labeler.domain.episodes import episode_view
 from labeler.domain.leases import Leases
+from labeler.domain.preferences import AB_EVAL
 from labeler.domain.scheduling import choose_next, progress
 from labeler.errors import Conflict, Forbidden, NotFound
 from labeler.identifiers import check_name
@@ -65,17 +66,18 @@ class Annotating:
         return self.question_view(item_number(stat.item))
 
     def pair_view(self, pair_id: int) -> dict[str, Any]:
-        """The pair with its two episodes in a random order (the label records the order shown)."""
+        """The pair with its two episodes in a random order (the label records the order shown). A blind A/B
+        evaluation pair stays blind on tasks with hints too: its outcomes would decide it for the person."""
         pair = self.store.pairs.detail(pair_id)
         task = self.store.tasks.get(pair["task_id"])
+        hints = bool(task["hints"]) and pair["source"] != AB_EVAL
         sides = [pair["a"], pair["b"]]
         if secrets.randbelow(2):
             sides.reverse()
         view = {"kind": "pair", "item": pair_item(pair_id), "mode": "pairwise", "id": pair["id"],
                 "task_id": pair["task_id"], "round_id": pair["round_id"], "max_steps": pair["max_steps"],
-                "left": episode_view(sides[0], outcome=task["hints"]),
-                "right": episode_view(sides[1], outcome=task["hints"])}
-        if task["hints"]:
+                "left": episode_view(sides[0], outcome=hints), "right": episode_view(sides[1], outcome=hints)}
+        if hints:
             view["target"] = pair["achievement"]
         return view
 

@@ -42,9 +42,11 @@ def create_task(store: Store, artifacts: Artifacts, foundation: Foundation, poli
                 achievement: str, max_steps: int, description: str = "", prompt: Mapping[str, Any] | None = None,
                 lock: threading.RLock | None = None, hints: bool = False, instructions: str = "") -> dict[str, Any]:
     """A task and its z0 (the task's first latent, source 'prompt'). Blind unless `hints`; without instructions
-    annotators read the default ones built from the description."""
-    if achievement not in ACHIEVEMENTS:
-        raise Invalid(f"unknown achievement {achievement!r}; Crafter has: {', '.join(ACHIEVEMENTS)}")
+    annotators read the default ones built from the description. An empty `achievement` makes a task with no
+    reward function: only people judge it (rounds on labels, human evaluation)."""
+    if achievement and achievement not in ACHIEVEMENTS:
+        raise Invalid(f"unknown achievement {achievement!r}; Crafter has: {', '.join(ACHIEVEMENTS)} "
+                      "(or none: a task judged by people alone)")
     prompt = dict(prompt or {"kind": "task", "task": name})
     z0 = foundation.encode_clip(prompt_clip(foundation, store, artifacts, prompt))
     with lock or threading.RLock():

@@ -7,6 +7,7 @@ Workers hand back trajectories only: the app makes each video when someone first
 """
 from __future__ import annotations
 
+import secrets
 from typing import Any, Mapping
 
 from labeler.db.store import Store
@@ -42,9 +43,12 @@ class RoundJobs:
 
     def _rollout(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig, purpose: str,
                  latent_id: int, round_number: int) -> dict[str, Any]:
-        return {"purpose": purpose, "latent_id": latent_id, "z": self.library.vector(latent_id),
+        spec = {"purpose": purpose, "latent_id": latent_id, "z": self.library.vector(latent_id),
                 "seeds": train_seeds(task["id"], round_number, cfg.round_size), "sample_seed": cfg.sample_seed,
                 "batch_size": cfg.batch_size, "id_prefix": f"t{task['id']}-r{rnd['number']}-L{latent_id}"}
+        if cfg.pair_selection == "active":  # the worker scores each episode: beta * log-ratio against z0
+            spec.update(z0=self.library.vector(self.library.prompt_latent_id(task["id"])), beta=cfg.beta)
+        return spec
 
     def _collecting(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         return self._rollout(task, rnd, cfg, "collect", self.base_latent(rnd), rnd["number"])
@@ -57,7 +61,11 @@ class RoundJobs:
         prompt, base = self.library.prompt_latent_id(task["id"]), self.base_latent(rnd)
         cand = rnd["candidate_latent_id"]
         roles = [("prompt", prompt)] + ([("base", base)] if base != prompt else []) + [("candidate", cand)]
-        return {"latents": [{"id": lid, "role": role, "z": self.library.vector(lid)} for role, lid in roles],
+        # Each latent's episodes carry a random tag, not its role: the ids of a blind A/B's episodes reach the
+        # annotators' pages, and "...-ec12-..." would say which one is the candidate.
+        tags = {role: secrets.token_hex(3) for role, _ in roles}
+        return {"latents": [{"id": lid, "role": role, "z": self.library.vector(lid), "tag": tags[role]}
+                            for role, lid in roles],
                 "seeds": eval_seeds(cfg.eval_episodes), "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,
                 "review": {"episodes": min(cfg.review_videos, cfg.eval_episodes),
                            "roles": ["prompt", *(["base"] if base != prompt else []), "candidate"],

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from labeler.db.store import Store
+from labeler.domain.ab_eval import ab_result
 from labeler.domain.episodes import episode_view
 from labeler.domain.latents import LatentLibrary
+from labeler.domain.promotion import promotion
 from labeler.domain.round_config import RoundConfig
 from labeler.errors import Conflict, FieldInvalid, NotFound
 from pgt_core.stats import compare_paired, success_rate
@@ -26,16 +28,22 @@ class RoundViews:
         self.store, self.library = store, library
 
     def label_counts(self, task_id: int) -> Counts:
-        """Per round: pairs, labels (skips excluded) and decisive labels."""
+        """Per round: pairs, labels (skips excluded), decisive labels, questions and their answers."""
         counts: Counts = {}
+        new = lambda: {"pairs": 0, "labels": 0, "decisive": 0, "questions": 0, "answers": 0}
         for p in self.store.pairs.list(task_id):
-            counts.setdefault(p["round_id"], {"pairs": 0, "labels": 0, "decisive": 0})["pairs"] += 1
+            counts.setdefault(p["round_id"], new())["pairs"] += 1
         for label in self.store.labels.list(task_id=task_id, limit=None):
             if label["choice"] == "skip":
                 continue
-            c = counts.setdefault(label["round_id"], {"pairs": 0, "labels": 0, "decisive": 0})
+            c = counts.setdefault(label["round_id"], new())
             c["labels"] += 1
             c["decisive"] += label["choice"] in ("left", "right")
+        for q in self.store.questions.list(task_id):
+            counts.setdefault(q["round_id"], new())["questions"] += 1
+        for a in self.store.answers.list(task_id):
+            if not a["answer"].get("skip"):
+                counts.setdefault(a["round_id"], new())["answers"] += 1
         return counts
 
     def round_view(self, round_id: int, counts: Counts | None = None) -> dict[str, Any]:
@@ -52,9 +60,11 @@ class RoundViews:
         job, rollout_job = self._job(rnd["job_id"]), self._job(rnd.get("rollout_job_id"))
         stack, active = standing or self._standing(rnd["task_id"])
         ev = (rnd["result"] or {}).get("eval")
-        evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev)} if ev else None
+        evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev),
+                      "human": ab_result(self.store, rnd)} if ev else None
+        advice = promotion(self.store, rnd) if ev else None
         return {"id": rnd["id"], "task_id": rnd["task_id"], "number": rnd["number"], "status": rnd["status"],
-                "evaluation": evaluation,
+                "evaluation": evaluation, "advice": advice.to_dict() if advice else None,
                 "config": rnd["config"] or RoundConfig().to_dict(), "base_latent_id": rnd["latent_id"],
                 "candidate_latent_id": rnd["candidate_latent_id"], "error": rnd["error"], "job": job,
                 # After a rollback the table and the latent stack must agree: a promoted round whose latent was
@@ -64,7 +74,7 @@ class RoundViews:
                 "base_active": rnd["latent_id"] is None or rnd["latent_id"] == active,
                 "rollout_job": rollout_job,
                 "result": rnd["result"] or {}, "created_at": rnd["created_at"], "updated_at": rnd["updated_at"],
-                **dict(counts.get(rnd["id"], {"pairs": 0, "labels": 0, "decisive": 0}))}
+                **dict(counts.get(rnd["id"], {"pairs": 0, "labels": 0, "decisive": 0, "questions": 0, "answers": 0}))}
 
     def _job(self, job_id: int | None) -> dict[str, Any] | None:
         if not job_id:

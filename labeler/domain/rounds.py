@@ -1,11 +1,13 @@
 """Rounds of preference goal tuning, per task: one state machine over jobs.
 
     collecting   a rollout job plays `round_size` episodes under the round's base latent
-    labelling    people label pairs of them (the annotator view); the researcher starts tuning
+    labelling    people answer about them (the annotator view) in the round's feedback mode: pairs, one
+                 episode at a time or K at once (`round_items`); the researcher starts tuning
     tuning       a tune job runs DPO on *all* the task's resolved preferences so far, from the base latent
                  (one that beats nothing on held-out pairs returns the round to labelling)
     evaluating   an evaluate job plays z0, the base and the candidate on the same fixed seeds
-    review       the researcher compares before/after episodes and success rates. Meanwhile a
+    review       the researcher compares before/after episodes and success rates, and/or people's blind
+                 A/B of start vs candidate on the same seeds (`ab_eval`). Meanwhile a
                  background rollout job plays `round_size` fresh episodes under the candidate: the
                  next round's material if it is promoted (the review never waits for them)
     promoting    promoted before those episodes were in: promotion completes when they are
@@ -24,16 +26,28 @@ import threading
 from typing import Any, Mapping
 
 from labeler.db.store import Store
+from labeler.domain.ab_eval import make_ab_pairs
 from labeler.domain.ingest import register_artifact
 from labeler.domain.latents import LatentLibrary
+from labeler.domain.promotion import promotion
 from labeler.domain.round_config import RoundConfig
+from labeler.domain.round_items import make_round_items
 from labeler.domain.round_jobs import STEP_JOBS, RoundJobs
-from labeler.domain.scheduling import build_label_pairs
-from labeler.errors import Conflict, NotFound, StoreError
+from labeler.errors import Conflict, FieldInvalid, NotFound, StoreError
 from labeler.files.artifacts import Artifacts
 
 TERMINAL = ("promoted", "rejected", "failed")
 PURPOSE = {"collecting": "collect", "rolling_out": "candidate", "evaluating": "review"}
+
+
+def check_reward_settings(task: Mapping[str, Any], cfg: RoundConfig) -> None:
+    """A task without a reward function (no achievement) has nothing to order pairs by or to count success with."""
+    if task["achievement"]:
+        return
+    if cfg.preferences == "reward":
+        raise FieldInvalid("preferences", f"task {task['name']} has no reward function: its preferences are labels")
+    if cfg.evaluation != "human":
+        raise FieldInvalid("evaluation", f"task {task['name']} has no reward function: its evaluation is human")
 
 
 class Rounds:
@@ -48,6 +62,7 @@ class Rounds:
         cfg = RoundConfig.from_dict(settings)
         with self.lock:
             task = self.store.tasks.get(task_id)
+            check_reward_settings(task, cfg)
             rounds = self.store.rounds.list(task_id)
             if rounds and rounds[-1]["status"] not in TERMINAL:
                 raise Conflict(f"round {rounds[-1]['number']} of {task['name']} is {rounds[-1]['status']}; "
@@ -58,7 +73,7 @@ class Rounds:
             reuse = self._candidate_episodes(rounds[-1], base) if rounds else []
             rnd = self.store.rounds.create(task_id, base, "labelling" if reuse else "collecting", cfg.to_dict())
             if reuse:
-                self._make_pairs(rnd, reuse, cfg)
+                make_round_items(self.store, rnd, reuse, cfg, self._implicit_rewards(reuse))
             else:
                 self._start_step(rnd, "collecting", cfg)
         return self.store.rounds.get(rnd["id"])
@@ -69,6 +84,7 @@ class Rounds:
             if rnd["status"] != "labelling":
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; tuning starts from labelling")
             cfg = RoundConfig.from_dict(settings, RoundConfig.from_dict(rnd["config"]))
+            check_reward_settings(self.store.tasks.get(rnd["task_id"]), cfg)
             self._start_step(rnd, "tuning", cfg)
         return self.store.rounds.get(round_id)
 
@@ -85,15 +101,19 @@ class Rounds:
             self._start_step(rnd, step, cfg)
         return self.store.rounds.get(round_id)
 
-    def promote(self, round_id: int) -> dict[str, Any]:
+    def promote(self, round_id: int, confirm: bool = False) -> dict[str, Any]:
         """Make the candidate the task's active latent: at once when its episodes are in (or could not be made),
-        else the round waits in `promoting` and the reconciler finishes the promotion when they arrive."""
+        else the round waits in `promoting` and the reconciler finishes the promotion when they arrive.
+        A candidate that did worse than its start in the review needs `confirm`."""
         with self.lock:
             rnd = self.store.rounds.get(round_id)
             if rnd["status"] == "promoting":
                 return rnd
             if rnd["status"] != "review":
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; only a round in review can be promoted")
+            advice = promotion(self.store, rnd)
+            if advice is not None and advice.needs_confirmation and not confirm:
+                raise Conflict(f"{advice.flag}: send confirm=true to promote it anyway")
             if self._rollout_pending(rnd):
                 return self.store.rounds.update(round_id, status="promoting")
             return self._finish_promotion(rnd)
@@ -132,9 +152,14 @@ class Rounds:
         return [t["id"] for t in self.store.trajectories.list(prev["task_id"], prev["id"])
                 if t["latent_id"] == base and (t["meta"] or {}).get("purpose") == "candidate"]
 
-    def _make_pairs(self, rnd: Mapping[str, Any], traj_ids: list[str], cfg: RoundConfig) -> int:
-        pairs = build_label_pairs(traj_ids, cfg.pairs_per_traj, seed=rnd["id"])
-        return len(self.store.pairs.add(rnd["task_id"], pairs, rnd["id"], source="round"))
+    def _implicit_rewards(self, traj_ids: list[str]) -> dict[str, float]:
+        """The implicit rewards the worker stored with the episodes (under the latent that played them)."""
+        out = {}
+        for t in traj_ids:
+            value = (self.store.trajectories.get(t)["meta"] or {}).get("implicit_reward")
+            if value is not None:
+                out[t] = float(value)
+        return out
 
     # -- applying job results -----------------------------------------------------------------
     def reconcile(self) -> int:
@@ -173,7 +198,7 @@ class Rounds:
         result = dict(rnd["result"] or {})
         if step == "collecting":
             ids = self._register(rnd, res["trajectories"], payload["latent_id"], job, step)
-            self._make_pairs(rnd, ids, cfg)
+            make_round_items(self.store, rnd, ids, cfg, self._implicit_rewards(ids))
             result["collect"] = {"episodes": len(ids), "success_rate": res.get("success_rate")}
             self.store.rounds.update(rnd["id"], status="labelling", result=result)
         elif step == "tuning":
@@ -197,6 +222,8 @@ class Rounds:
                 self._register(rnd, [kept], kept["latent_id"], job, step)
             result["eval"] = res
             rnd = self.store.rounds.update(rnd["id"], status="review", result=result)
+            if cfg.evaluation in ("human", "both"):
+                make_ab_pairs(self.store, rnd, res, cfg.ab_pairs)
             if "rollout" not in result and not rnd["rollout_job_id"]:
                 kind, payload = self.jobs.payload(rnd, "rolling_out", cfg)
                 background = self.store.jobs.enqueue(kind, rnd["task_id"], payload, max_attempts=cfg.max_attempts)
@@ -233,8 +260,10 @@ class Rounds:
         ids = []
         for ep in episodes:
             if self.store.trajectories.find(ep["id"]) is None:
-                register_artifact(self.store, self.artifacts, ep["id"], task, rnd["id"], latent_id,
-                                  meta={"purpose": PURPOSE[step], "job_id": job["id"]})
+                meta = {"purpose": PURPOSE[step], "job_id": job["id"]}
+                if ep.get("implicit_reward") is not None:  # active selection orders comparisons by it
+                    meta["implicit_reward"] = float(ep["implicit_reward"])
+                register_artifact(self.store, self.artifacts, ep["id"], task, rnd["id"], latent_id, meta=meta)
             ids.append(ep["id"])
         return ids
 

@@ -20,8 +20,20 @@ CONTEXT_COLUMNS: dict[str, str] = {
 LABEL_COLUMNS: dict[str, str] = {
     "label_id": "BIGINT", "submission_id": "VARCHAR", "annotator": "VARCHAR", "choice": "VARCHAR",
     "preferred": "VARCHAR", "rejected": "VARCHAR", "shown_left": "VARCHAR", "shown_right": "VARCHAR",
-    "time_spent_ms": "INTEGER", "labelled_at": "TIMESTAMPTZ", **CONTEXT_COLUMNS,
+    "time_spent_ms": "INTEGER", "playback_rate": "DOUBLE", "labelled_at": "TIMESTAMPTZ",
+    "undone_at": "TIMESTAMPTZ", "undo_reason": "VARCHAR", **CONTEXT_COLUMNS,
 }
+ANSWER_COLUMNS: dict[str, str] = {
+    "answer_id": "BIGINT", "submission_id": "VARCHAR", "annotator": "VARCHAR", "question_id": "BIGINT",
+    "mode": "VARCHAR", "question_source": "VARCHAR", "answer": "JSON", "shown": "JSON",
+    "time_spent_ms": "INTEGER", "playback_rate": "DOUBLE", "answered_at": "TIMESTAMPTZ", "undone_at": "TIMESTAMPTZ",
+    "undo_reason": "VARCHAR", "task_id": "BIGINT", "task": "VARCHAR", "achievement": "VARCHAR",
+    "round_id": "BIGINT", "round_number": "INTEGER", "round_latent_id": "BIGINT",
+    "episodes": "JSON",  # the question's episodes in stored order, each with its full provenance
+}
+TUNING_PAIR_COLUMNS: dict[str, str] = {"task_id": "BIGINT", "task": "VARCHAR", "chosen": "VARCHAR",
+                                       "rejected": "VARCHAR", "label": "VARCHAR", "group": "VARCHAR",
+                                       "weight": "DOUBLE"}
 PAIR_COLUMNS: dict[str, str] = {**CONTEXT_COLUMNS, "n_labels": "INTEGER"}
 
 
@@ -70,7 +82,9 @@ def label_rows(source: ExportSource, task: str | int | None = None) -> list[dict
             rows.append({"label_id": lab["id"], "submission_id": lab["submission_id"], "annotator": lab["annotator"],
                          "choice": lab["choice"], "preferred": preferred, "rejected": rejected,
                          "shown_left": lab["left_traj"], "shown_right": lab["right_traj"],
-                         "time_spent_ms": lab.get("time_spent_ms"), "labelled_at": lab.get("created_at"),
+                         "time_spent_ms": lab.get("time_spent_ms"), "playback_rate": lab.get("playback_rate"),
+                         "labelled_at": lab.get("created_at"), "undone_at": lab.get("undone_at"),
+                         "undo_reason": lab.get("undo_reason"),
                          **index.context(index.pairs[lab["pair_id"]])})
     return rows
 
@@ -85,7 +99,7 @@ def pair_rows(source: ExportSource, task: str | int | None = None) -> list[dict[
 
 
 def chosen_rejected(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The chosen/rejected format: one object per decisive label, built from `label_rows`.
+    """The chosen/rejected format: one object per live decisive label (undone ones left out), from `label_rows`.
 
     {"task", "prompt": {...}, "chosen": {rollout}, "rejected": {rollout}, "annotator", ...}, where a
     rollout is {"trajectory_id", "artifact", "seed", "sample_seed", "latent_id", "z_id", "reward",
@@ -93,7 +107,7 @@ def chosen_rejected(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     out = []
     for r in rows:
-        if r["preferred"] is None:
+        if r["preferred"] is None or r.get("undone_at") is not None:
             continue
         rollout = functools.partial(_rollout, r)
         out.append({
@@ -113,3 +127,28 @@ def _rollout(row: dict[str, Any], traj_id: str) -> dict[str, Any]:
     s = "a" if row["a_traj"] == traj_id else "b"
     return {"trajectory_id": traj_id, **{k: row[f"{s}_{k}"] for k in
             ("artifact", "seed", "sample_seed", "latent_id", "z_id", "reward", "success", "length")}}
+
+
+def answer_rows(source: ExportSource, task: str | int | None = None) -> list[dict[str, Any]]:
+    """One row per answer to a question (skips and undone answers included, marked) (`ANSWER_COLUMNS`)."""
+    rows = []
+    for t in select_tasks(source, task):
+        index = _TaskIndex(source, t)
+        for a in source.list_answers(t["id"]):
+            rnd = index.rounds.get(a.get("round_id")) or {}
+            rows.append({"answer_id": a["id"], "submission_id": a["submission_id"], "annotator": a["annotator"],
+                         "question_id": a["question_id"], "mode": a["mode"],
+                         "question_source": a.get("question_source"), "answer": a["answer"], "shown": a["shown"],
+                         "time_spent_ms": a.get("time_spent_ms"), "playback_rate": a.get("playback_rate"),
+                         "answered_at": a.get("created_at"), "undone_at": a.get("undone_at"),
+                         "undo_reason": a.get("undo_reason"), "task_id": t["id"], "task": t["name"],
+                         "achievement": t["achievement"], "round_id": a.get("round_id"),
+                         "round_number": rnd.get("number"), "round_latent_id": rnd.get("latent_id"),
+                         "episodes": [_side(index.trajs[e], source) for e in a["episodes"]]})
+    return rows
+
+
+def tuning_pair_rows(source: ExportSource, task: str | int | None = None) -> list[dict[str, Any]]:
+    """What a tune job of each task would read now (`labeler.domain.preferences.tuning_pairs`)."""
+    return [{"task_id": t["id"], "task": t["name"], **p} for t in select_tasks(source, task)
+            for p in source.list_tuning_pairs(t["id"])]

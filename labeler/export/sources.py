@@ -10,6 +10,7 @@ import duckdb
 
 from labeler.api_client import ApiClient
 from labeler.db.store import Store
+from labeler.domain.preferences import tuning_pairs
 from labeler.files.artifacts import KINDS
 
 PAGE = 10_000
@@ -25,6 +26,8 @@ class ExportSource(Protocol):
     def list_trajectories(self, task_id: int) -> list[dict[str, Any]]: ...
     def list_pairs(self, task_id: int) -> list[dict[str, Any]]: ...
     def list_labels(self, task_id: int | None = None, after_id: int = 0, limit: int = PAGE) -> list[dict[str, Any]]: ...
+    def list_answers(self, task_id: int) -> list[dict[str, Any]]: ...
+    def list_tuning_pairs(self, task_id: int) -> list[dict[str, Any]]: ...
     def create_task(self, name: str, achievement: str, max_steps: int, description: str = "",
                     env: str = "crafter") -> dict[str, Any]: ...
     def add_latent(self, task_id: int, vector: Iterable[float], source: str, parent_id: int | None = None,
@@ -58,7 +61,14 @@ class StoreSource:
         return self.store.pairs.list(task_id)
 
     def list_labels(self, task_id: int | None = None, after_id: int = 0, limit: int = PAGE) -> list[dict[str, Any]]:
-        return self.store.labels.list(task_id=task_id, after_id=after_id, limit=limit)
+        return self.store.labels.list(task_id=task_id, after_id=after_id, limit=limit, include_undone=True)
+
+    def list_answers(self, task_id: int) -> list[dict[str, Any]]:
+        return self.store.answers.list(task_id, include_undone=True)
+
+    def list_tuning_pairs(self, task_id: int) -> list[dict[str, Any]]:
+        return [{"chosen": i, "rejected": j, "label": label, "group": group, "weight": weight}
+                for i, j, label, group, weight in tuning_pairs(self.store, task_id)]
 
     def create_task(self, name: str, achievement: str, max_steps: int, description: str = "",
                     env: str = "crafter") -> dict[str, Any]:
@@ -102,7 +112,13 @@ class HttpSource:
         return self.api.get("/api/pairs", task_id=task_id)
 
     def list_labels(self, task_id: int | None = None, after_id: int = 0, limit: int = PAGE) -> list[dict[str, Any]]:
-        return self.api.get("/api/labels", task_id=task_id, after_id=after_id, limit=limit)
+        return self.api.get("/api/labels", task_id=task_id, after_id=after_id, limit=limit, include_undone=True)
+
+    def list_answers(self, task_id: int) -> list[dict[str, Any]]:
+        return self.api.get("/api/answers", task_id=task_id, include_undone=True)
+
+    def list_tuning_pairs(self, task_id: int) -> list[dict[str, Any]]:
+        return self.api.get("/api/quality/tuning-pairs", task_id=task_id)
 
     def create_task(self, name: str, achievement: str, max_steps: int, description: str = "",
                     env: str = "crafter") -> dict[str, Any]:

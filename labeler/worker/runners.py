@@ -105,15 +105,30 @@ def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path,
 
         trajs = engine(policy, z, task, chunk, batch_size=int(spec.get("batch_size", 32)), device=device,
                        sample_seed=int(spec.get("sample_seed", 0)), progress=on_episode)
+        implicit = _implicit_rewards(spec, policy, trajs, z, device)
         for k, traj in enumerate(trajs):
             tid = episode_id(spec["id_prefix"], traj.seed)
             files += _write_episode(traj, tid, out_dir)
             episodes.append({"id": tid, "seed": traj.seed, "reward": task.reward(traj), "success": task.success(traj)})
+            if implicit is not None:
+                episodes[-1]["implicit_reward"] = float(implicit[k])
             ctx.progress(0.9 * (start + len(chunk)) / len(seeds) if k == len(trajs) - 1 else None,
                          f"saved {start + k + 1}/{len(seeds)} episodes")
     rate = float(np.mean([e["success"] for e in episodes])) if episodes else 0.0
     ctx.log(f"{len(episodes)} episodes, success rate {rate:.0%}")
     return Outcome({"trajectories": episodes, "success_rate": rate, "device": device}, files)
+
+
+def _implicit_rewards(spec: Mapping[str, Any], policy: torch.nn.Module, trajs: Sequence[Trajectory],
+                      z: torch.Tensor, device: str) -> np.ndarray | None:
+    """beta * (log pi(tau | z) - log pi(tau | z0)) per episode when the round selects actively (spec has z0)."""
+    if spec.get("z0") is None or not trajs:
+        return None
+    from pgt_core.active import implicit_rewards
+
+    with torch.no_grad():
+        return implicit_rewards(policy, trajs, z.to(device), latent(spec["z0"]).to(device),
+                                beta=float(spec.get("beta", 0.1)))
 
 
 # -- tune ---------------------------------------------------------------------------------------
@@ -157,7 +172,7 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
 
     res = tune_latent(policy, trajs, pairs, latent(spec["z0"]), loss=hyper.get("loss", "dpo"),
                       beta=float(hyper.get("beta", 0.1)), lr=float(hyper.get("lr", 1e-2)), epochs=epochs,
-                      val_fraction=float(hyper.get("val_fraction", 0.2)), batch_pairs=hyper.get("batch_pairs"),
+                      val_fraction=float(hyper.get("val_fraction", 0.0)), batch_pairs=hyper.get("batch_pairs"),
                       seed=int(hyper.get("seed", 0)), device=device, progress=on_epoch)
     history = [{"epoch": h.epoch, "train_loss": _finite(h.train_loss), "val_loss": _finite(h.val_loss),
                 "train": {k: _finite(v) for k, v in h.train_metrics.items()},
@@ -204,7 +219,8 @@ def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path
         if framed:
             for traj in engine(policy, z, task, framed, progress=on_episode, keep_frames=True, **kwargs):
                 by_seed[traj.seed] = traj
-                tid = episode_id(f"{review['id_prefix']}{item['role'][0]}{item['id']}", traj.seed)
+                tag = item.get("tag") or f"{item['role'][0]}{item['id']}"
+                tid = episode_id(f"{review['id_prefix']}{tag}", traj.seed)
                 files += _write_episode(traj, tid, out_dir)
                 kept.append({"id": tid, "seed": traj.seed, "role": item["role"], "latent_id": item["id"]})
         if rest:

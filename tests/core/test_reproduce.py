@@ -18,6 +18,9 @@ def test_quick_reproduction_runs_end_to_end_and_resumes(tmp_path, capsys):
     assert set(row["success"]) == methods
     assert all(0.0 <= row["success"][m][s] <= 1.0 for m in methods for s in ("id", "ood"))
     assert [r["round"] for r in row["rounds"]] == [1, 2]
+    assert set(row["outcomes"]) == methods  # every episode's outcome, for the paired tests
+    assert all(len(row["outcomes"][m][s]) == 4 for m in methods for s in ("id", "ood"))
+    assert all(row["success"][m]["id"] == sum(row["outcomes"][m]["id"]) / 4 for m in methods)
     assert row["rounds"][0]["decisive_pairs"] > 0 and "best_epoch" in row["rounds"][0]  # tuning really ran
     assert "best_epoch" in row["baselines"]["bc_positive"] and "best_epoch" in row["baselines"]["full_ft"]
     saved = json.loads((out / "results.json").read_text())
@@ -53,8 +56,29 @@ def test_summary_relative_improvement_skips_zero_baselines_and_counts_wins():
     assert s["id"]["rel_improvement_pgt_3"] == pytest.approx((1.0 + 0.0) / 2)
     assert s["id"]["tasks_with_nonzero_z0"] == 2
     assert s["id"]["pgt_beats_bc"] == 2 and s["ood"]["pgt_beats_ft"] == 2
-    table = repro.markdown(rows, 3, repro.ReproConfig(eval_episodes=10))
-    assert "| c | 0% | 30% | 30% | 0% | 0% |" in table and "+50.0%" in table
+    table = repro.markdown(rows, 3, 10)
+    assert "| c | 0% (0-28) | 30% (11-60) | 30% (11-60) | 0% (0-28) | 0% (0-28) |" in table and "+50.0%" in table
+    assert "intervals only" in table  # rows without per-episode outcomes get no paired test
+
+
+def test_the_table_marks_significant_changes_on_the_same_episodes_and_counts_them():
+    n = 40
+    z0 = [k < 10 for k in range(n)]  # 25%
+    up = [k < 30 for k in range(n)]  # 75%: 20 episodes flip to success, none back
+    same = list(z0)
+    rows = []
+    for name, pgt in (("up", up), ("flat", same)):
+        outcomes = {m: {"id": v, "ood": v} for m, v in
+                    (("z0", z0), ("pgt_1", pgt), ("bc_positive", same), ("full_ft", same))}
+        rows.append({"task": name, "outcomes": outcomes,
+                     "success": {m: {s: sum(v[s]) / n for s in v} for m, v in outcomes.items()}})
+    s = repro.summarize(rows, rounds=1)
+    assert s["paired"] and s["id"]["significantly_better_pgt_1"] == 1 and s["id"]["significantly_worse_pgt_1"] == 0
+    ci = s["id"]["rel_improvement_interval_pgt_1"]
+    assert ci["low"] < s["id"]["rel_improvement_pgt_1"] < ci["high"]
+    table = repro.markdown(rows, 1, n)
+    assert "| up | 25% (14-40) | 75% (60-86)* |" in table and "| flat | 25% (14-40) | 25% (14-40) |" in table
+    assert "significantly better than z0 on 1/2 tasks" in table
 
 
 def test_teacher_pairs_keep_ties():

@@ -6,7 +6,9 @@ for them). Every endpoint takes `task` (name or id; all tasks when absent).
 
   GET  /api/export/labels.jsonl | labels.parquet     one row per label, full provenance
   GET  /api/export/pairs.jsonl  | pairs.parquet      one row per pair, with its label count
-  GET  /api/export/chosen_rejected.jsonl             one object per decisive label
+  GET  /api/export/answers.jsonl | answers.parquet  one row per answer to a question (per-episode, best-of-K)
+  GET  /api/export/chosen_rejected.jsonl             one object per live decisive label
+  GET  /api/export/tuning_pairs.jsonl                what a tune job of the task(s) would read now
   GET  /api/export/latents.jsonl                     every latent of the task(s), as documents
   GET  /api/export/latents/{latent_id}.json          one latent document (format pgt-latent/1)
   POST /api/export/latents/import?task=              body: a latent document -> the new Latent (201)
@@ -24,7 +26,16 @@ from starlette.background import BackgroundTask
 from labeler.errors import Invalid, NotFound
 from labeler.export.files import jsonl_text, write_parquet
 from labeler.export.latents import import_latent, latent_document, latent_documents
-from labeler.export.rows import LABEL_COLUMNS, PAIR_COLUMNS, chosen_rejected, label_rows, pair_rows
+from labeler.export.rows import (
+    ANSWER_COLUMNS,
+    LABEL_COLUMNS,
+    PAIR_COLUMNS,
+    answer_rows,
+    chosen_rejected,
+    label_rows,
+    pair_rows,
+    tuning_pair_rows,
+)
 from labeler.export.sources import StoreSource
 from labeler.http.auth import RESEARCHERS
 from labeler.http.deps import get_state
@@ -97,6 +108,21 @@ def pairs_jsonl(request: Request, task: str | None = None) -> Response:
 @router.get("/pairs.parquet", response_class=FileResponse, responses=PARQUET_FILE)
 def pairs_parquet(request: Request, task: str | None = None) -> FileResponse:
     return _parquet(_rows(pair_rows, request, task), PAIR_COLUMNS, "pairs.parquet")
+
+
+@router.get("/answers.jsonl", response_class=Response, responses=JSONL_FILE)
+def answers_jsonl(request: Request, task: str | None = None) -> Response:
+    return _jsonl(_rows(answer_rows, request, task), "answers.jsonl")
+
+
+@router.get("/answers.parquet", response_class=FileResponse, responses=PARQUET_FILE)
+def answers_parquet(request: Request, task: str | None = None) -> FileResponse:
+    return _parquet(_rows(answer_rows, request, task), ANSWER_COLUMNS, "answers.parquet")
+
+
+@router.get("/tuning_pairs.jsonl", response_class=Response, responses=JSONL_FILE)
+def tuning_pairs_jsonl(request: Request, task: str | None = None) -> Response:
+    return _jsonl(_rows(tuning_pair_rows, request, task), "tuning_pairs.jsonl")
 
 
 @router.get("/chosen_rejected.jsonl", response_class=Response, responses=JSONL_FILE)

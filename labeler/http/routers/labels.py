@@ -24,6 +24,6 @@ def add_label(body: LabelIn, request: Request, st: State) -> JSONResponse:
 
 @router.get("", response_model=list[LabelRow], dependencies=TOKEN_HOLDERS)
 def list_labels(st: State, task_id: int | None = None, annotator: str | None = None, after_id: int = 0,
-                limit: int = Query(1000, ge=1, le=10_000)) -> list[dict]:
-    """In id order; page with `after_id`."""
-    return st.store.labels.list(task_id, annotator, after_id, limit)
+                limit: int = Query(1000, ge=1, le=10_000), include_undone: bool = False) -> list[dict]:
+    """In id order; page with `after_id`. `include_undone` adds labels their authors took back (the audit)."""
+    return st.store.labels.list(task_id, annotator, after_id, limit, include_undone)

@@ -9,7 +9,8 @@
                                        the queue (include_undecided: also pairs nobody preferred a side of)
   POST /adjudication {"pair_id", "decision": a|b|tie|both_bad|discard, "researcher", "note"?}
   GET  /adjudications?task_id=         the latest decision per pair
-  GET  /resolved?task_id=&round_id=    one resolved preference per pair: what tuning reads
+  GET  /resolved?task_id=&round_id=    one resolved preference per pair (pairwise labels)
+  GET  /tuning-pairs?task_id=          everything a tune job of the task would read now, answers included
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from fastapi import APIRouter
 from labeler.domain.agreement import disagreements
 from labeler.domain.episodes import episode_view
 from labeler.domain.label_records import LabelRecord, records
-from labeler.domain.preferences import resolved_preferences
+from labeler.domain.preferences import resolved_preferences, tuning_pairs
 from labeler.domain.quality_checks import add_gold_checks, add_repeat_checks
 from labeler.domain.quality_report import quality_report
 from labeler.http.auth import RESEARCHERS
@@ -33,6 +34,7 @@ from labeler.http.schemas.quality import (
     PlantedChecks,
     Resolved,
     Summary,
+    TuningPair,
 )
 from labeler.http.state import AppState
 from labeler.identifiers import check_name
@@ -90,6 +92,13 @@ def adjudicate(body: AdjudicationIn, st: State) -> dict:
 @router.get("/adjudications", response_model=list[Adjudication])
 def list_adjudications(st: State, task_id: int) -> list[dict]:
     return st.store.quality.adjudications(task_id)
+
+
+@router.get("/tuning-pairs", response_model=list[TuningPair])
+def tuning_pairs_of(st: State, task_id: int) -> list[dict]:
+    st.store.tasks.get(task_id)
+    return [{"chosen": i, "rejected": j, "label": label, "group": group, "weight": weight}
+            for i, j, label, group, weight in tuning_pairs(st.store, task_id)]
 
 
 @router.get("/resolved", response_model=list[Resolved])

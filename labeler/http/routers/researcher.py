@@ -6,7 +6,8 @@
                {"kind": "trajectory", "trajectory_id": ID, "start": FRAME} (clip_len frames of an episode)
   GET  /tasks/{id}                    the task page: rounds, jobs, latent library, promotions
   POST /tasks/{id}/rounds {"config"?}   start a round     POST /rounds/{id}/tune|retry {"config"?}
-  POST /rounds/{id}/promote | reject  GET /rounds/{id}/review   before/after on the same seeds
+  POST /tasks/{id}/round-plan {"config"?, "people"?}   minutes of people's time a round asks, presets
+  POST /rounds/{id}/promote {"confirm"?} | reject     GET /rounds/{id}/review   before/after on the same seeds
   POST /tasks/{id}/rollback           POST /latents/{id}/promote   GET /latents/compare?ids=1,2,3
   GET  /tasks/{id}/plots              GET /jobs/{id}/logs?after_id=0   GET /worker-command
 """
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Query
 
 from labeler.domain.prompts import create_task as create_task_from_prompt
 from labeler.domain.round_config import RoundConfig
+from labeler.domain.round_plan import plan_round
 from labeler.errors import Invalid
 from labeler.http import plots
 from labeler.http.auth import RESEARCHERS
@@ -28,8 +30,11 @@ from labeler.http.schemas.rounds import (
     ConfigIn,
     Overview,
     Plots,
+    PromoteIn,
     ResearcherTaskIn,
     Review,
+    RoundPlan,
+    RoundPlanIn,
     RoundView,
     TaskPage,
     WorkerCommand,
@@ -72,6 +77,14 @@ def start_round(task_id: int, st: State, body: ConfigIn | None = None) -> dict:
     return st.views.round_view(st.rounds.start_round(task_id, body.config if body else None)["id"])
 
 
+@router.post("/tasks/{task_id}/round-plan", response_model=RoundPlan)
+def round_plan(task_id: int, st: State, body: RoundPlanIn | None = None) -> dict:
+    """What a round of these settings would ask of people (minutes, answers, episodes) and presets sized in
+    minutes; the same validation as starting it (422 names the field)."""
+    body = body or RoundPlanIn()
+    return plan_round(st.store, task_id, RoundConfig.from_dict(body.config), body.people, st.annotating.k)
+
+
 @router.post("/rounds/{round_id}/tune", response_model=RoundView)
 def tune(round_id: int, st: State, body: ConfigIn | None = None) -> dict:
     return st.views.round_view(st.rounds.start_tuning(round_id, body.config if body else None)["id"])
@@ -83,8 +96,9 @@ def retry(round_id: int, st: State, body: ConfigIn | None = None) -> dict:
 
 
 @router.post("/rounds/{round_id}/promote", response_model=RoundView)
-def promote(round_id: int, st: State) -> dict:
-    return st.views.round_view(st.rounds.promote(round_id)["id"])
+def promote(round_id: int, st: State, body: PromoteIn | None = None) -> dict:
+    """409 for a candidate that did worse than its start, unless `confirm` (the review asked the researcher)."""
+    return st.views.round_view(st.rounds.promote(round_id, confirm=bool(body and body.confirm))["id"])
 
 
 @router.post("/rounds/{round_id}/reject", response_model=RoundView)

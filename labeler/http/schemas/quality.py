@@ -91,3 +91,14 @@ class Resolved(Model):
     rejected: str | None
     n_labels: int
     source: str
+
+
+class TuningPair(Model):
+    """One pair as a tune job receives it: `chosen` over `rejected` (label "left"), or a tie / both_bad that
+    carries no DPO gradient; pairs of one answer share `group` and their weights sum to its decisions."""
+
+    chosen: str
+    rejected: str
+    label: str
+    group: str | None
+    weight: float

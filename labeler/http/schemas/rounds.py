@@ -44,9 +44,40 @@ class RoundView(Model):
     pairs: int
     labels: int
     decisive: int
-    evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0
+    evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0, human A/B
+    advice: dict[str, Any] | None = None  # the promote control: button text, needs_confirmation, flag
+    questions: int = 0  # per-episode and best-of-K questions of the round
+    answers: int = 0  # their live answers (skips excluded)
     rolled_back: bool = False  # promoted, then its latent was rolled back off the task's stack
     base_active: bool = True  # the latent it started from is still the task's active one
+
+
+class PromoteIn(BaseModel):
+    confirm: bool = False  # promote a candidate that did worse than its start anyway
+
+
+class RoundPlanIn(BaseModel):
+    """Round settings to size (the start form's body), optionally people and the minutes each can give."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    people: int = Field(1, ge=1, le=1_000)
+
+
+class RoundPlan(Model):
+    """What a round of these settings asks of people, before it starts."""
+
+    feedback: str
+    episodes: int
+    items: int  # pairs or questions
+    answers: int  # items x answers each (labels per item, at most one per person)
+    people: int
+    seconds_per_answer: float
+    source: str  # "measured": median of this mode's answers so far; "model": pgt_core.human_time
+    measured_answers: int
+    episode_frames: int
+    minutes: float  # all people together
+    minutes_per_person: float
+    presets: list[dict[str, Any]]
 
 
 class ConfigIn(BaseModel):
@@ -55,7 +86,7 @@ class ConfigIn(BaseModel):
 
 class ResearcherTaskIn(BaseModel):
     name: str
-    achievement: str
+    achievement: str = ""  # a Crafter achievement (the reward function), or "" for a task judged by people alone
     max_steps: int = Field(gt=0, le=100_000)
     description: str = ""
     prompt: dict[str, Any] | None = None

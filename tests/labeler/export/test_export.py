@@ -15,7 +15,7 @@ from labeler.db.store import Store
 from labeler.export.__main__ import main
 from labeler.export.bundle import export_all
 from labeler.export.latents import import_latent, latent_document, read_latent_documents
-from labeler.export.rows import LABEL_COLUMNS, chosen_rejected, label_rows, pair_rows
+from labeler.export.rows import LABEL_COLUMNS, answer_rows, chosen_rejected, label_rows, pair_rows
 from labeler.export.sources import HttpSource, StoreSource, open_source
 from tests.support.synthetic import seed_data_dir
 
@@ -39,6 +39,17 @@ def data(tmp_path):
         _label(store, pairs[0], "bob", "left", swap=True)  # bob saw b on the left and chose it
         _label(store, pairs[1], "ann", "tie")
         _label(store, pairs[1], "bob", "skip")
+        taken_back = _label(store, pairs[2], "cat", "right")
+        store.labels.undo(taken_back["submission_id"], "undone by cat")  # audited: exported, marked
+        eps = seeded["trajectories"]
+        grades = store.questions.add(seeded["task_id"], "per_episode", [[eps[0]], [eps[1]]], seeded["round_id"])
+        for q, grade in zip(grades, ("good", "bad"), strict=True):
+            store.answers.add(submission_id=str(uuid.uuid4()), question_id=q["id"], annotator="ann",
+                              answer={"grade": grade}, shown=q["episodes"], time_spent_ms=2500, playback_rate=2.0)
+        group = store.questions.add(seeded["task_id"], "best_of_k", [eps[2:6]], seeded["round_id"])[0]
+        store.answers.add(submission_id=str(uuid.uuid4()), question_id=group["id"], annotator="bob",
+                          answer={"best": eps[5], "worst": eps[2]}, shown=[eps[5], eps[3], eps[2], eps[4]],
+                          time_spent_ms=8000)
     return {"cfg": cfg, "seeded": seeded, "latent_id": latent["id"], "tuned_id": tuned["id"], "pairs": pairs}
 
 
@@ -47,7 +58,8 @@ def test_label_rows_carry_full_provenance(data):
     with Store(cfg.db_path) as store:
         rows = label_rows(StoreSource(store, cfg.artifact_dir))
         pairs = pair_rows(StoreSource(store, cfg.artifact_dir), task="collect_wood")
-    assert len(rows) == 4 and len(pairs) == len(data["pairs"])
+    assert len(rows) == 5 and len(pairs) == len(data["pairs"])
+    assert rows[4]["undone_at"] and rows[4]["undo_reason"] == "undone by cat"
     first, second = rows[0], rows[1]
     assert set(LABEL_COLUMNS) <= set(first)
     assert first["task"] == "collect_wood" and first["round_number"] == 1 and first["annotator"] == "ann"
@@ -57,7 +69,7 @@ def test_label_rows_carry_full_provenance(data):
     assert first["time_spent_ms"] == 1500 and first["labelled_at"]
     assert rows[2]["choice"] == "tie" and rows[2]["preferred"] is None and rows[2]["rejected"] is None
     pref = chosen_rejected(rows)
-    assert len(pref) == 2  # tie and skip carry no chosen/rejected
+    assert len(pref) == 2  # tie and skip carry no chosen/rejected, an undone label is not a preference
     assert pref[1]["chosen"]["trajectory_id"] == second["b_traj"]
     assert pref[1]["rejected"]["trajectory_id"] == second["a_traj"]
     assert pref[0]["prompt"]["achievement"] == "collect_wood" and pref[0]["chosen"]["seed"] == first["a_seed"]
@@ -68,19 +80,31 @@ def test_export_all_writes_jsonl_parquet_and_a_manifest(data, tmp_path):
     with Store(cfg.db_path) as store:
         manifest = export_all(StoreSource(store, cfg.artifact_dir), tmp_path / "out")
     out = tmp_path / "out"
-    assert manifest["counts"] == {"labels": 4, "pairs": len(data["pairs"]), "chosen_rejected": 2, "latents": 2}
+    # good x bad grades: one pair; bob's best and worst of four: five; pair 1 a tie (kept, no gradient); pair 0
+    # is split (ann and bob disagree) and waits for adjudication
+    assert manifest["counts"] == {"labels": 5, "pairs": len(data["pairs"]), "chosen_rejected": 2, "latents": 2,
+                                  "answers": 3, "tuning_pairs": 1 + 5 + 1}
     lines = [json.loads(x) for x in (out / "labels.jsonl").read_text().splitlines()]
-    assert [x["choice"] for x in lines] == ["left", "left", "tie", "skip"]
+    assert [x["choice"] for x in lines] == ["left", "left", "tie", "skip", "right"]
+    answers = [json.loads(x) for x in (out / "answers.jsonl").read_text().splitlines()]
+    assert [a["mode"] for a in answers] == ["per_episode", "per_episode", "best_of_k"]
+    assert answers[0]["playback_rate"] == 2.0 and answers[0]["time_spent_ms"] == 2500
+    assert answers[2]["shown"][0] == answers[2]["answer"]["best"] and len(answers[2]["episodes"]) == 4
+    assert {"seed", "latent_id", "reward", "artifact"} <= set(answers[2]["episodes"][0])
+    tuning = [json.loads(x) for x in (out / "tuning_pairs.jsonl").read_text().splitlines()]
+    assert sum(t["weight"] for t in tuning if t["group"] and "ranking" in t["group"]) == pytest.approx(2.0)
     con = duckdb.connect()
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM '{out / 'labels.parquet'}'").fetchall()}
     assert types["a_seed"] == "BIGINT" and types["labelled_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["preferred"] == "VARCHAR"
     n, skips = con.execute("SELECT count(*), count(*) FILTER (WHERE choice = 'skip') "
                            f"FROM '{out / 'labels.parquet'}'").fetchone()
-    assert (n, skips) == (4, 1)
+    assert (n, skips) == (5, 1)
+    modes = con.execute(f"SELECT list(mode ORDER BY answer_id) FROM '{out / 'answers.parquet'}'").fetchone()[0]
+    assert modes == ["per_episode", "per_episode", "best_of_k"]
     events = con.execute(f"SELECT a_events FROM '{out / 'pairs.parquet'}' LIMIT 1").fetchone()[0]
     assert isinstance(json.loads(events), list)
-    assert json.loads((out / "manifest.json").read_text())["counts"]["labels"] == 4
+    assert json.loads((out / "manifest.json").read_text())["counts"]["labels"] == 5
 
 
 def test_latents_round_trip_into_another_store(data, tmp_path):
@@ -109,7 +133,7 @@ def test_latents_round_trip_into_another_store(data, tmp_path):
 def test_cli_exports_from_the_file_when_the_app_is_not_running(data, tmp_path, capsys):
     args = ["--data-dir", str(data["cfg"].data_dir), "--out", str(tmp_path / "cli"), "--task", "collect_wood"]
     assert main(args) == 0
-    assert json.loads(capsys.readouterr().out)["labels"] == 4
+    assert json.loads(capsys.readouterr().out)["labels"] == 5
     assert (tmp_path / "cli" / "labels.parquet").exists() and (tmp_path / "cli" / "chosen_rejected.jsonl").exists()
 
 
@@ -120,6 +144,7 @@ def test_http_source_and_export_router_match_the_file_export(data, tmp_path):
     cfg = data["cfg"]
     with Store(cfg.db_path) as store:
         expected = label_rows(StoreSource(store, cfg.artifact_dir))
+        expected_answers = answer_rows(StoreSource(store, cfg.artifact_dir))
     app: FastAPI = create_app(cfg)  # mounts the export router, for researchers only
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(cfg.data_dir).researcher}"
@@ -127,7 +152,11 @@ def test_http_source_and_export_router_match_the_file_export(data, tmp_path):
         assert [r["label_id"] for r in http_rows] == [r["label_id"] for r in expected]
         assert http_rows[0]["a_artifact"] == f"http://testserver/api/artifacts/{expected[0]['a_traj']}.npz"
         r = client.get("/api/export/labels.jsonl", params={"task": "collect_wood"})
-        assert r.status_code == 200 and len(r.text.splitlines()) == 4
+        assert r.status_code == 200 and len(r.text.splitlines()) == 5
+        assert len(client.get("/api/export/answers.jsonl").text.splitlines()) == 3
+        http_answers = answer_rows(HttpSource("http://testserver", client=client))
+        assert [a["answer_id"] for a in http_answers] == [a["answer_id"] for a in expected_answers]
+        assert len(client.get("/api/export/tuning_pairs.jsonl").text.splitlines()) == 7
         r = client.get("/api/export/labels.parquet")
         assert r.status_code == 200 and r.content[:4] == b"PAR1"
         assert len(client.get("/api/export/chosen_rejected.jsonl").text.splitlines()) == 2
