@@ -97,6 +97,11 @@ class Disagreement:
     majority: str | None = None  # the strict-majority outcome, if any
     agreement: float = 0.0  # share of the most common outcome
 
+    @property
+    def has_decisive_vote(self) -> bool:
+        """Someone preferred a or b. Without one (tie against both bad) no decision gives tuning a preference."""
+        return bool(set(self.votes) & {"a", "b"})
+
     def to_dict(self) -> dict[str, Any]:
         return {"pair_id": self.pair_id, "task_id": self.task_id, "round_id": self.round_id, "traj_a": self.traj_a,
                 "traj_b": self.traj_b, "votes": self.votes, "majority": self.majority, "agreement": self.agreement}

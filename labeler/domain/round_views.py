@@ -50,8 +50,15 @@ class RoundViews:
         rnd = self.store.rounds.get(round_id)
         return self._view(rnd, counts if counts is not None else self.label_counts(rnd["task_id"]))
 
-    def _view(self, rnd: Mapping[str, Any], counts: Counts) -> dict[str, Any]:
+    def _standing(self, task_id: int) -> tuple[list[int], int | None]:
+        """The task's promotion stack and active latent, read once for all its rounds."""
+        stack = self.library.stack(task_id)
+        return stack, stack[-1] if stack else self.library.prompt_latent_id(task_id)
+
+    def _view(self, rnd: Mapping[str, Any], counts: Counts,
+              standing: tuple[list[int], int | None] | None = None) -> dict[str, Any]:
         job, rollout_job = self._job(rnd["job_id"]), self._job(rnd.get("rollout_job_id"))
+        stack, active = standing or self._standing(rnd["task_id"])
         ev = (rnd["result"] or {}).get("eval")
         evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev),
                       "human": ab_result(self.store, rnd)} if ev else None
@@ -60,6 +67,11 @@ class RoundViews:
                 "evaluation": evaluation, "advice": advice.to_dict() if advice else None,
                 "config": rnd["config"] or RoundConfig().to_dict(), "base_latent_id": rnd["latent_id"],
                 "candidate_latent_id": rnd["candidate_latent_id"], "error": rnd["error"], "job": job,
+                # After a rollback the table and the latent stack must agree: a promoted round whose latent was
+                # rolled back is no longer in use, and a round started from a latent that is no longer active
+                # cannot be promoted on top of the one that is.
+                "rolled_back": rnd["status"] == "promoted" and rnd["candidate_latent_id"] not in stack,
+                "base_active": rnd["latent_id"] is None or rnd["latent_id"] == active,
                 "rollout_job": rollout_job,
                 "result": rnd["result"] or {}, "created_at": rnd["created_at"], "updated_at": rnd["updated_at"],
                 **dict(counts.get(rnd["id"], {"pairs": 0, "labels": 0, "decisive": 0, "questions": 0, "answers": 0}))}
@@ -73,8 +85,8 @@ class RoundViews:
             return None
 
     def round_views(self, task_id: int) -> list[dict[str, Any]]:
-        counts = self.label_counts(task_id)
-        return [self._view(r, counts) for r in self.store.rounds.list(task_id)]
+        counts, standing = self.label_counts(task_id), self._standing(task_id)
+        return [self._view(r, counts, standing) for r in self.store.rounds.list(task_id)]
 
     def task_view(self, task_id: int) -> dict[str, Any]:
         task = self.store.tasks.get(task_id)

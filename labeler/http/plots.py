@@ -118,8 +118,8 @@ def task_plots(rounds: Sequence[Mapping[str, Any]], round_id: int | None = None)
     charts = {
         "success": line_chart("Success rate on fixed seeds", [
             Series("z0 (prompt)", nums, [rate(r, "prompt") for r in rounds]),
-            Series("round start", nums, [rate(r, "base") if rate(r, "base") is not None else rate(r, "prompt")
-                                         for r in rounds]),
+            # A round that starts from z0 (round 1) has no start dot of its own: it would sit on z0's and hide it.
+            Series("round start", nums, [rate(r, "base") for r in rounds]),
             Series("tuned", nums, [rate(r, "candidate") for r in rounds])], "round", (0.0, 1.0), percent=True),
     }
     for key, title in (("loss", "DPO loss (best epoch)"), ("margin", "Reward margin (best epoch)"),

@@ -54,6 +54,7 @@ def test_researcher_view_runs_a_round(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1360, "height": 1500})
         pages.append(page)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: d.accept())  # Promote asks first
         page.goto(login_url(app.url, tmp_path))
         page.wait_for_url(app.url + "/researcher")  # the one-time code left the address bar for a session cookie
 

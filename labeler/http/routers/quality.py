@@ -5,7 +5,8 @@
                                        hourly activity, disagreements
   POST /checks {"task_id", "round_id"?, "n_gold"?: 5, "n_repeats"?: 5, "min_reward_gap"?: 0.5}
   GET  /checks?task_id=
-  GET  /adjudication?task_id=&round_id=&decisive_only=false&include_resolved=false   the queue
+  GET  /adjudication?task_id=&round_id=&decisive_only=false&include_resolved=false&include_undecided=false
+                                       the queue (include_undecided: also pairs nobody preferred a side of)
   POST /adjudication {"pair_id", "decision": a|b|tie|both_bad|discard, "researcher", "note"?}
   GET  /adjudications?task_id=         the latest decision per pair
   GET  /resolved?task_id=&round_id=    one resolved preference per pair (pairwise labels)
@@ -69,11 +70,13 @@ def list_checks(st: State, task_id: int) -> list[dict]:
 
 @router.get("/adjudication", response_model=list[Disputed])
 def adjudication_queue(st: State, task_id: int, round_id: int | None = None, decisive_only: bool = False,
-                       include_resolved: bool = False) -> list[dict]:
+                       include_resolved: bool = False, include_undecided: bool = False) -> list[dict]:
     resolved = {int(r["pair_id"]): r for r in st.store.quality.adjudications(task_id)}
     out = []
     for d in disagreements(_labels(st, task_id, round_id), decisive_only=decisive_only):
         if d.pair_id in resolved and not include_resolved:
+            continue
+        if not (d.has_decisive_vote or include_undecided):  # tie vs both bad: no decision yields a DPO pair
             continue
         out.append({**d.to_dict(), "a": episode_view(st.store.trajectories.get(d.traj_a)),
                     "b": episode_view(st.store.trajectories.get(d.traj_b)), "resolution": resolved.get(d.pair_id)})

@@ -48,6 +48,8 @@ class RoundView(Model):
     advice: dict[str, Any] | None = None  # the promote control: button text, needs_confirmation, flag
     questions: int = 0  # per-episode and best-of-K questions of the round
     answers: int = 0  # their live answers (skips excluded)
+    rolled_back: bool = False  # promoted, then its latent was rolled back off the task's stack
+    base_active: bool = True  # the latent it started from is still the task's active one
 
 
 class PromoteIn(BaseModel):

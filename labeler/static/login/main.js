@@ -1,22 +1,25 @@
 // One-time login: the code arrives in the link's fragment (never sent to a server) or is typed in.
+import { post } from "../shared/api.js";
+import { text } from "../shared/dom.js";
+
 const form = document.getElementById("login-form");
 const input = document.getElementById("login-code");
 const status = document.getElementById("login-status");
 const next = new URLSearchParams(location.search).get("next");
-const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/researcher";
+// Served in place of a researcher page (/quality, /researcher) to someone not logged in: back to that page after.
+const here = ["/researcher", "/quality"].includes(location.pathname) ? location.pathname : "/researcher";
+const target = next && next.startsWith("/") && !next.startsWith("//") ? next : here;
 
 async function logIn(code) {
-  status.textContent = "Logging in…";
-  const resp = await fetch("/api/session", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }),
-  });
-  if (resp.ok) {
-    location.replace(target);  // replaces the entry that held the code
+  text(status, "Logging in…");
+  try {
+    await post("/api/session", { code });
+  } catch (e) {
+    text(status, `Login failed: ${e.message}`);
+    input.focus();
     return;
   }
-  const body = await resp.json().catch(() => ({}));
-  status.textContent = typeof body.detail === "string" ? body.detail : `login failed (${resp.status})`;
-  input.focus();
+  location.replace(target); // replaces the entry that held the code
 }
 
 form.addEventListener("submit", (event) => {
@@ -26,6 +29,6 @@ form.addEventListener("submit", (event) => {
 
 const fromLink = new URLSearchParams(location.hash.slice(1)).get("code");
 if (fromLink) {
-  history.replaceState(null, "", location.pathname + location.search);  // drop the code from the address bar
+  history.replaceState(null, "", location.pathname + location.search); // drop the code from the address bar
   logIn(fromLink);
 }

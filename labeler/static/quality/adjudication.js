@@ -10,7 +10,7 @@ const DECISIONS = [["a", "a is better"], ["b", "b is better"], ["tie", "tie"], [
 const sideTitle = (name, r) => `${name}: reward ${num(r.reward)}${r.success ? " (success)" : ""}, ${r.length} steps`;
 
 /** onDecide(item, decision) -> promise. */
-function queueItem(target, onDecide) {
+function queueItem(target, roundName, onDecide) {
   let item = null;
   const heading = h("h3");
   const votes = h("p", { class: "q-votes pgt-dim" });
@@ -27,7 +27,7 @@ function queueItem(target, onDecide) {
     el,
     update(d) {
       item = d;
-      text(heading, `Pair ${d.pair_id} (round ${d.round_id ?? "–"})`);
+      text(heading, `Pair ${d.pair_id} (${roundName(d.round_id)})`);
       el.setAttribute("aria-label", `Pair ${d.pair_id}`);
       text(votes, `agreement ${pct(d.agreement)} · ${Object.entries(d.votes).map(([o, who]) => `${o}: ${who.join(", ")}`).join(" | ")}`);
       const key = `${d.a.id}|${d.b.id}`;
@@ -42,11 +42,11 @@ function queueItem(target, onDecide) {
 }
 
 export class AdjudicationQueue {
-  /** target() -> the task's achievement; onDecide(item, decision) posts the decision. */
-  constructor(parent, { target, onDecide }) {
+  /** target() -> the task's achievement; roundName(round id) -> "round 2"; onDecide(item, decision) posts the decision. */
+  constructor(parent, { target, roundName, onDecide }) {
     this.list = new KeyedList(parent, {
       key: (d) => d.pair_id,
-      create: () => queueItem(target, onDecide),
+      create: () => queueItem(target, roundName, onDecide),
       empty: h("p", { class: "pgt-dim", text: "No disputed pairs." }),
     });
   }

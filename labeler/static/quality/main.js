@@ -15,13 +15,17 @@ $("q-notice").replaceWith(notice.el);
 const say = (message, kind = "error") => notice.say(message, kind, kind === "error" ? 10000 : 4000);
 
 let tasks = [];
+let roundNumbers = new Map(); // round id -> its number within the task, as the researcher view shows it
 const taskId = () => form.task.value;
 const roundId = () => form.round.value;
 const currentTask = () => tasks.find((t) => String(t.id) === taskId());
 
-const report = new QualityReport({ stats: $("q-stats"), alpha: $("q-alpha"), annotators: $("q-annotators"), hourly: $("q-hourly") });
+const roundName = (id) => (id === null || id === undefined ? "–" : `round ${roundNumbers.get(id) ?? "?"}`);
+const report = new QualityReport({ stats: $("q-stats"), alpha: $("q-alpha"), annotators: $("q-annotators"), hourly: $("q-hourly"),
+  roundName });
 const queue = new AdjudicationQueue($("q-queue"), {
   target: () => (currentTask() || {}).achievement || null,
+  roundName,
   onDecide: decide,
 });
 
@@ -34,15 +38,17 @@ async function loadTasks() {
 async function loadRounds() {
   if (!taskId()) return;
   const rounds = await get(`/api/tasks/${taskId()}/rounds`);
+  roundNumbers = new Map(rounds.map((r) => [r.id, r.number]));
   form.round.replaceChildren(h("option", { value: "", text: "all" }),
-    ...rounds.map((r) => h("option", { value: String(r.id), text: `#${r.number}` })));
+    ...rounds.map((r) => h("option", { value: String(r.id), text: `round ${r.number}` })));
   await refresh();
 }
 
 async function refresh() {
   if (!taskId()) return;
   const q = query({ task_id: taskId(), round_id: roundId() });
-  const [summary, items] = await Promise.all([get(`/api/quality/summary${q}`), get(`/api/quality/adjudication${q}`)]);
+  const queueQuery = query({ task_id: taskId(), round_id: roundId(), include_undecided: form.undecided.checked || null });
+  const [summary, items] = await Promise.all([get(`/api/quality/summary${q}`), get(`/api/quality/adjudication${queueQuery}`)]);
   report.update(summary);
   queue.update(items);
 }
@@ -79,6 +85,7 @@ const guarded = (fn) => () => fn().catch((e) => say(e.message));
 form.researcher.value = localStorage.getItem(RESEARCHER_KEY) || "";
 form.task.addEventListener("change", guarded(loadRounds));
 form.round.addEventListener("change", guarded(refresh));
+form.undecided.addEventListener("change", guarded(refresh));
 form.addEventListener("submit", (e) => { e.preventDefault(); guarded(refresh)(); });
 $("q-plant").addEventListener("click", plant);
 guarded(loadTasks)();

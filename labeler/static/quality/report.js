@@ -45,13 +45,14 @@ function hourBar(max) {
 }
 
 export class QualityReport {
-  constructor({ stats, alpha, annotators, hourly }) {
+  /** roundName(round id) -> how the researcher view names that round ("round 2"). */
+  constructor({ stats, alpha, annotators, hourly, roundName }) {
     let maxHourly = 1;
     this.setMax = (m) => { maxHourly = m; };
     this.stats = new KeyedList(stats, { key: ([label]) => label, create: stat });
     this.alpha = new KeyedList(alpha, {
       key: (a) => a.round_id ?? "none",
-      create: () => plainRow((a) => [[a.round_id ?? "–"], [num(a.alpha), "pgt-num"], [a.n_pairs_multi, "pgt-num"], [a.n_labels, "pgt-num"]]),
+      create: () => plainRow((a) => [[roundName(a.round_id)], [num(a.alpha), "pgt-num"], [a.n_pairs_multi, "pgt-num"], [a.n_labels, "pgt-num"]]),
       empty: h("tr", {}, h("td", { colspan: "4", class: "pgt-dim", text: "No pairs with two or more labels yet." })),
     });
     this.annotators = new KeyedList(annotators, {

@@ -4,34 +4,40 @@
  * task every 1.5 s and updates every part in place (shared/dom.js), so forms keep their input, ticked
  * boxes stay ticked, open logs stay open and the review videos keep playing. */
 
-import { get, post } from "../shared/api.js";
+import { get, post, query } from "../shared/api.js";
 import { h, KeyedList, Notice, parseSvg, set, text } from "../shared/dom.js";
 import { plural } from "../shared/format.js";
+import { FormErrors } from "./form_errors.js";
 import { JobsList } from "./jobs.js";
 import { LatentLibrary } from "./latents.js";
 import { Review } from "./review.js";
-import { RoundsTable, statusText, TERMINAL } from "./rounds.js";
+import { RoundForm } from "./round_form.js";
+import { RoundsTable, statusText } from "./rounds.js";
 
 const API = "/api/researcher";
 const POLL_MS = 1500;
 const PLOTS = ["success", "loss", "margin", "accuracy", "epochs"];
 const $ = (id) => document.getElementById(id);
 
-const state = { overview: null, taskId: null, view: null, plotsKey: "", reviewKey: "", formsFilled: false };
+const state = { overview: null, taskId: null, view: null, plotsKey: "", reviewKey: "", reviewRound: null, formsFilled: false };
 const notice = new Notice({ label: "Notice" });
 $("rs-notice").replaceWith(notice.el);
 const say = (message, kind = "error") => notice.say(message, kind, kind === "error" ? 8000 : 3000);
 
-/** Run a researcher action, say how it went, then show its effect. */
-async function act(fn, okText) {
+/** Run a researcher action, say how it went, then show its effect; a refused form's problems go beside its fields. */
+async function act(fn, okText, errors = null) {
   try {
     await fn();
+    if (errors) errors.clear();
     if (okText) say(okText, "success");
     await refresh();
   } catch (e) {
-    say(e.message);
+    say((errors && errors.show(e)) || e.message);
   }
 }
+
+/** Actions that change which latent a task runs on, or close a round, are asked about first. */
+const confirmed = (question) => window.confirm(question);
 
 // -- tasks ------------------------------------------------------------------------------------
 
@@ -67,15 +73,8 @@ async function loadOverview() {
     const form = $("rs-task-form");
     form.achievement.replaceChildren(...ov.achievements.map((a) => h("option", { text: a })));
     form.prompt_task.replaceChildren(...ov.prompts.map((p) => h("option", { text: p })));
-    fillRoundForm(ov.defaults);
   }
   if (state.taskId === null && ov.tasks.length) selectTask(ov.tasks[0].id);
-}
-
-function fillRoundForm(cfg) {
-  for (const el of $("rs-round-form").elements) {
-    if (el.name && cfg[el.name] !== undefined && cfg[el.name] !== null) el.value = cfg[el.name];
-  }
 }
 
 function setUpTaskForm() {
@@ -97,27 +96,15 @@ function setUpTaskForm() {
       : { kind: "trajectory", trajectory_id: f.trajectory_id.value.trim(), start: Number(f.start.value) };
     act(async () => {
       const t = await post(`${API}/tasks`, { name: f.name.value.trim(), achievement: f.achievement.value,
-        max_steps: Number(f.max_steps.value), description: f.description.value, prompt });
+        max_steps: Number(f.max_steps.value), description: f.description.value, prompt,
+        hints: f.hints.checked, instructions: f.instructions.value.trim() });
       f.reset();
       sync();
       $("rs-new-task").open = false;
       selectTask(t.id);
-    }, "Task created; its z0 is the prompt clip's latent");
+    }, "Task created; its z0 is the prompt clip's latent", taskErrors);
   });
   sync();
-}
-
-function setUpRoundForm() {
-  const f = $("rs-round-form");
-  f.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const config = {};
-    for (const el of f.elements) {
-      if (!el.name || el.value === "") continue;
-      config[el.name] = el.type === "number" ? Number(el.value) : el.value;
-    }
-    act(() => post(`${API}/tasks/${state.taskId}/rounds`, { config }), "Round started");
-  });
 }
 
 // -- one task ---------------------------------------------------------------------------------
@@ -130,10 +117,16 @@ const latents = new LatentLibrary({
 });
 const review = new Review({
   section: $("rs-review"), title: $("rs-review-title"), rates: $("rs-review-rates"), rows: $("rs-review-rows"),
-  actions: $("rs-review-actions"),
-  onDecide: (what, r) => (what === "promote"
-    ? act(() => post(`${API}/rounds/${r.id}/promote`), "Latent promoted")
-    : act(() => post(`${API}/rounds/${r.id}/reject`), "Rolled back: the task keeps its latent")),
+  actions: $("rs-review-actions"), say,
+  fetchPage: (roundId, params) => get(`${API}/rounds/${roundId}/review${query(params)}`),
+  onDecide: (what, r) => roundAction(what, r),
+});
+const taskErrors = new FormErrors($("rs-task-form"));
+const roundErrors = new FormErrors($("rs-round-form"));
+const roundForm = new RoundForm({
+  form: $("rs-round-form"), start: $("rs-start-round"), why: $("rs-start-why"), plan: $("rs-plan"),
+  presets: $("rs-presets"), people: $("rs-people"), api: API, taskId: () => state.taskId,
+  onSubmit: (config) => act(() => post(`${API}/tasks/${state.taskId}/rounds`, { config }), "Round started", roundErrors),
 });
 
 function roundAction(what, r) {
@@ -147,9 +140,16 @@ function roundAction(what, r) {
     act(() => post(`${API}/rounds/${r.id}/retry`, { config: lr ? { lr: Number(lr) } : {} }), "Retrying");
     return;
   }
+  const warning = r.advice && r.advice.flag ? `\n\nNote: ${r.advice.flag}.` : "";
+  if (what === "promote" && !confirmed(`Promote latent #${r.candidate_latent_id} of round ${r.number}? `
+    + `The task's next round starts from it (Roll back latent undoes this).${warning}`)) return;
+  if (what === "reject" && !confirmed(r.status === "review"
+    ? `Roll back round ${r.number}? Its tuned latent #${r.candidate_latent_id} is not used; the task keeps latent #${r.base_latent_id}.`
+    : `Reject round ${r.number}? It closes without tuning; its labels are kept.`)) return;
   const done = { tune: "Tuning started", promote: "Latent promoted: the next round starts from it",
     reject: "Round closed; the task keeps its latent" }[what];
-  act(() => post(`${API}/rounds/${r.id}/${what}`), done);
+  // Asked and answered above: a promotion the server wants confirmed (a candidate worse than its start) is.
+  act(() => post(`${API}/rounds/${r.id}/${what}`, what === "promote" ? { confirm: true } : {}), done);
 }
 
 function selectTask(id) {
@@ -157,8 +157,11 @@ function selectTask(id) {
     state.taskId = id;
     state.plotsKey = "";
     state.reviewKey = "";
+    state.reviewRound = null;
     latents.reset();
     review.hide();
+    roundErrors.clear();
+    roundForm.fill(id, state.overview ? state.overview.defaults : {});
   }
   if (state.overview) taskList.update(state.overview.tasks);
   refresh();
@@ -194,19 +197,19 @@ function render(v) {
   const labels = v.rounds.reduce((a, r) => a + r.labels, 0);
   text($("rs-task-meta"), `${v.task.achievement} · ${v.task.max_steps} steps · active latent #${v.active_latent_id ?? "–"} · ${plural(labels, "label")}`);
   $("rs-rollback").disabled = !v.promotions.length;
-  const last = v.rounds[v.rounds.length - 1];
-  $("rs-start-round").disabled = !!last && !TERMINAL.includes(last.status);
+  roundForm.block(v.rounds[v.rounds.length - 1]);
   rounds.update(v.rounds);
   jobs.update(v.jobs);
   latents.update(v.latents);
   const plotsKey = v.rounds.map((r) => `${r.id}:${r.status}:${r.updated_at}`).join("|");
   if (plotsKey !== state.plotsKey) { state.plotsKey = plotsKey; loadPlots(); }
   const reviewRound = v.rounds.filter((r) => r.result && r.result.eval).pop();
-  const reviewKey = reviewRound ? `${reviewRound.id}:${reviewRound.status}` : "";
+  const reviewKey = reviewRound ? `${reviewRound.id}:${reviewRound.status}:${reviewRound.base_active}` : "";
   if (reviewKey !== state.reviewKey) {
     state.reviewKey = reviewKey;
-    if (reviewRound) loadReview(reviewRound.id);
-    else review.hide();
+    if (!reviewRound) { state.reviewRound = null; review.hide(); }
+    else if (reviewRound.id === state.reviewRound) review.reload();
+    else loadReview(reviewRound.id);
   }
 }
 
@@ -221,13 +224,9 @@ async function loadPlots() {
   }
 }
 
-async function loadReview(roundId) {
-  try {
-    const rv = await get(`${API}/rounds/${roundId}/review`);
-    review.show(rv, state.view ? state.view.task.achievement : null);
-  } catch (e) {
-    say(e.message);
-  }
+function loadReview(roundId) {
+  state.reviewRound = roundId;
+  return review.open(roundId, state.view ? state.view.task.achievement : null);
 }
 
 async function showWorkerCommand() {
@@ -241,8 +240,11 @@ async function showWorkerCommand() {
 }
 
 setUpTaskForm();
-setUpRoundForm();
-$("rs-rollback").addEventListener("click", () => act(() => post(`${API}/tasks/${state.taskId}/rollback`), "Rolled back to the previous latent"));
+$("rs-rollback").addEventListener("click", () => {
+  const active = state.view && state.view.active_latent_id;
+  if (!confirmed(`Roll back latent #${active}? The task goes back to the latent it had before that promotion.`)) return;
+  act(() => post(`${API}/tasks/${state.taskId}/rollback`), "Rolled back to the previous latent");
+});
 showWorkerCommand();
 refresh();
 setInterval(refresh, POLL_MS);

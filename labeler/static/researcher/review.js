@@ -1,84 +1,156 @@
-/* Before / after: z0 and the round's tuned latent on the same evaluation seeds, one synced player
- * per seed, with the success rates and the promote / roll back decision. */
+/* Before / after: the round's start latent and its tuned latent on the same evaluation seeds, one synced
+ * player per seed with both timelines, paged through every kept seed and filtered by outcome (wins: only the
+ * tuned one succeeded, losses: only the start did), with the success rates, their intervals, the paired
+ * comparisons and the promote / roll back decision. */
 
-import { h, KeyedList, text } from "../shared/dom.js";
+import { h, KeyedList, set, text } from "../shared/dom.js";
 import { num, pct } from "../shared/format.js";
 import { SyncedPlayer } from "../shared/player.js";
 
+export const PAGE = 6;
 const ROLE = { prompt: "z0 (prompt)", base: "round start", candidate: "tuned" };
+const FILTERS = [["all", "All"], ["win", "Wins"], ["loss", "Losses"], ["both", "Both succeeded"], ["neither", "Neither"]];
+const OUTCOME = { win: "win: only the tuned latent succeeded", loss: "loss: only the start latent succeeded",
+  both: "both succeeded", neither: "neither succeeded" };
+const OUTCOME_BADGE = { win: "pgt-badge-good", loss: "pgt-badge-bad" };
 
 function sideTitle(traj, label) {
-  return traj ? `${label} · reward ${num(traj.reward, 2)} ${traj.success ? "✓" : "✗"}` : `${label} · –`;
+  return traj ? `${label} · ${traj.success ? "succeeded ✓" : "failed ✗"} · reward ${num(traj.reward, 2)}` : `${label} · –`;
 }
 
-/** One seed: its number and a player with both episodes. */
-function seedRow(target) {
-  const seed = h("div", { class: "rs-seed pgt-dim" });
+const interval = (x) => (x.interval ? ` (95% CI ${pct(x.interval.low)}–${pct(x.interval.high)})` : "");
+
+/** One seed: its number, its outcome and a player with both episodes. */
+function seedRow(context) {
+  const seed = h("div", { class: "rs-seed" });
+  const outcome = h("span", { class: "pgt-badge" });
   let player = null;
   let loadedKey = null;
-  const el = h("div", { class: "rs-review-row" }, seed);
+  const el = h("div", { class: "rs-review-row" }, h("div", { class: "rs-seed-head" }, seed, outcome));
   return {
     el,
     update(row) {
       text(seed, `seed ${row.seed}`);
+      text(outcome, OUTCOME[row.outcome] || "");
+      set(outcome, { class: ["pgt-badge", OUTCOME_BADGE[row.outcome]], hidden: !row.outcome });
       const key = `${row.before && row.before.id}|${row.after && row.after.id}`;
       if (key === loadedKey) return;
       loadedKey = key;
       if (player) { player.destroy(); player.el.remove(); }
+      const { target, beforeName, afterName } = context();
       player = new SyncedPlayer({ label: `Seed ${row.seed}`, compact: true });
       el.append(player.el);
       player.load([
-        { traj: row.before, title: sideTitle(row.before, "before: z0"), name: `Seed ${row.seed} before` },
-        { traj: row.after, title: sideTitle(row.after, "after: tuned"), name: `Seed ${row.seed} after` },
-      ], { target: target() }).catch(() => {});
+        { traj: row.before, title: sideTitle(row.before, `before: ${beforeName}`), name: `Seed ${row.seed} before` },
+        { traj: row.after, title: sideTitle(row.after, `after: ${afterName}`), name: `Seed ${row.seed} after` },
+      ], { target }).catch(() => {});
     },
     destroy() { if (player) player.destroy(); },
   };
 }
 
 export class Review {
-  /** onDecide(what, round): what is promote | reject. */
-  constructor({ section, title, rates, rows, actions, onDecide }) {
+  /**
+   * fetchPage(roundId, {outcome, offset, limit}) -> GET /api/researcher/rounds/{id}/review;
+   * onDecide(what, round): what is promote | reject; say(message) reports a failed load.
+   */
+  constructor({ section, title, rates, rows, actions, fetchPage, onDecide, say }) {
     this.section = section;
     this.title = title;
     this.rates = rates;
-    this.actions = actions;
+    this.fetchPage = fetchPage;
+    this.say = say;
     this.target = null;
     this.round = null;
+    this.beforeName = "z0";
+    this.outcome = "all";
+    this.offset = 0;
+    this.filters = FILTERS.map(([outcome]) => h("button", { type: "button", class: "pgt-btn pgt-btn-small",
+      onclick: () => this.go(outcome, 0) }));
+    this.pageText = h("span", { class: "pgt-dim", role: "status", "aria-label": "Seeds shown" });
+    this.prev = h("button", { type: "button", class: "pgt-btn pgt-btn-small", text: "Previous seeds",
+      onclick: () => this.go(this.outcome, Math.max(0, this.offset - PAGE)) });
+    this.next = h("button", { type: "button", class: "pgt-btn pgt-btn-small", text: "Next seeds",
+      onclick: () => this.go(this.outcome, this.offset + PAGE) });
+    rows.before(h("div", { class: "rs-review-nav" },
+      h("div", { class: "rs-filters", role: "group", "aria-label": "Show seeds" }, this.filters),
+      h("div", { class: "rs-pager" }, this.prev, this.pageText, this.next)));
     this.rows = new KeyedList(rows, {
       key: (r) => `${this.round && this.round.id}:${r.seed}`,
-      create: () => seedRow(() => this.target),
-      empty: h("p", { class: "pgt-dim", text: "No review videos (review_videos = 0)." }),
+      create: () => seedRow(() => ({ target: this.target, beforeName: this.beforeName,
+        afterName: `tuned latent #${this.round.candidate_latent_id}` })),
+      empty: h("p", { class: "pgt-dim", text: "No seeds to show." }),
     });
     this.promote = h("button", { type: "button", class: "pgt-btn pgt-btn-good", onclick: () => onDecide("promote", this.round) });
     this.reject = h("button", { type: "button", class: "pgt-btn pgt-btn-danger", onclick: () => onDecide("reject", this.round) });
     this.closed = h("span", { class: "pgt-dim" });
+    this.flag = h("p", { class: "pgt-warn rs-flag", hidden: true });
+    actions.before(this.flag);
     actions.append(this.promote, this.reject, this.closed);
   }
 
   hide() {
     this.section.hidden = true;
     this.round = null;
+    this.roundId = null;
     this.rows.update([]);
   }
 
-  /** rv: GET /api/researcher/rounds/{id}/review; target: the task's achievement (for the timelines). */
-  show(rv, target) {
+  /** Open round `roundId`'s review at its first page of every seed; target: the task's achievement. */
+  open(roundId, target) {
+    this.target = target;
+    this.roundId = roundId;
+    return this.go("all", 0);
+  }
+
+  /** The same page again (the round's status changed). */
+  reload() { return this.roundId ? this.go(this.outcome, this.offset) : Promise.resolve(); }
+
+  async go(outcome, offset) {
+    const roundId = this.roundId;
+    try {
+      const rv = await this.fetchPage(roundId, { outcome, offset, limit: PAGE });
+      if (roundId !== this.roundId) return;
+      this.outcome = outcome;
+      this.offset = offset;
+      this.show(rv);
+    } catch (e) {
+      this.say(e.message);
+    }
+  }
+
+  show(rv) {
     const r = rv.round;
     this.round = r;
-    this.target = target;
+    this.beforeName = rv.before_role === "prompt" ? "z0" : `start latent #${r.base_latent_id}`;
     this.section.hidden = false;
-    text(this.title, `Round ${r.number}: before (z0) / after (latent #${r.candidate_latent_id}) on the same seeds`);
+    text(this.title, `Round ${r.number}: before (${this.beforeName}) / after (latent #${r.candidate_latent_id}) on the same seeds`);
+    const sentences = Object.values(rv.comparisons || {}).map((c) => h("p", { class: "rs-verdict", text: c.summary }));
     this.rates.replaceChildren(...rv.rates.map((x) => h("div", {},
-      `${ROLE[x.role] || x.role} latent #${x.latent_id}: `, h("b", { text: pct(x.success_rate) }), " ",
-      h("span", { class: "pgt-dim", text: `success on ${rv.seeds.length} seeds, mean reward ${num(x.mean_reward, 2)}` }))));
+      `${ROLE[x.role] || x.role} latent #${x.latent_id}: `, h("b", { text: pct(x.success_rate) }),
+      h("span", { class: "pgt-dim", text: `${interval(x)} success on ${rv.seeds.length} seeds, mean reward ${num(x.mean_reward, 2)}` }))),
+    ...sentences);
+    const all = Object.values(rv.counts).reduce((a, b) => a + b, 0);
+    FILTERS.forEach(([outcome, label], i) => {
+      const n = outcome === "all" ? all : rv.counts[outcome] || 0;
+      set(this.filters[i], { text: `${label} (${n})`, "aria-pressed": String(outcome === this.outcome) });
+    });
+    const shown = rv.rows.length;
+    text(this.pageText, rv.total ? `seeds ${this.offset + 1}–${this.offset + shown} of ${rv.total}` : "no seeds");
+    this.prev.disabled = this.offset === 0;
+    this.next.disabled = this.offset + shown >= rv.total;
     this.rows.update(rv.rows);
     const open = r.status === "review";
-    this.promote.hidden = !open;
+    this.promote.hidden = !open || !r.base_active;
     this.reject.hidden = !open;
-    text(this.promote, `Promote latent #${r.candidate_latent_id}`);
+    // The server's advice (its verdict against the start latent) words the button and may flag a worse candidate.
+    const promote = `Promote latent #${r.candidate_latent_id}`;
+    text(this.promote, r.advice ? r.advice.button.replace(/^Promote/, promote) : promote);
+    this.flag.hidden = !(open && r.advice && r.advice.flag);
+    text(this.flag, r.advice && r.advice.flag ? `Note: ${r.advice.flag}.` : "");
     text(this.reject, `Roll back (keep latent #${r.base_latent_id})`);
-    this.closed.hidden = open;
-    text(this.closed, `Round ${r.status}.`);
+    this.closed.hidden = open && r.base_active;
+    text(this.closed, open ? `Started from latent #${r.base_latent_id}, which is no longer active: roll it back.`
+      : `Round ${r.status}.`);
   }
 }

@@ -9,6 +9,9 @@ const BADGE = { review: "pgt-badge-review", promoted: "pgt-badge-good", failed: 
 export const badgeClass = (status) => ["pgt-badge", BADGE[status]];
 export const statusText = (status) => String(status).replace(/_/g, " ");
 
+/** A round's status as the table says it: a promoted round whose latent was rolled back is no longer in use. */
+export const roundStatusText = (r) => (r.rolled_back ? "promoted, rolled back" : statusText(r.status));
+
 const rateOf = (r, role) => (((r.result || {}).eval || {}).rates || []).find((x) => x.role === role);
 
 function bestEpoch(r) {
@@ -40,17 +43,19 @@ function roundRow(onAction) {
   const labels = h("td");
   const before = h("span");
   const after = h("b");
+  const z0Rate = h("span", { class: "pgt-dim" });
   const dpo = h("td");
+  const why = h("div", { class: "rs-msg", hidden: true });
   const el = h("tr", {}, number, h("td", {}, badge, error), h("td", {}, progress), labels,
-    h("td", {}, before, after), dpo, h("td", { class: "rs-row-actions" }, Object.values(buttons)));
+    h("td", {}, before, after, " ", z0Rate), dpo, h("td", { class: "rs-row-actions" }, Object.values(buttons), why));
 
   return {
     el,
     update(r) {
       round = r;
       text(number, r.number);
-      text(badge, statusText(r.status));
-      set(badge, { class: badgeClass(r.status) });
+      text(badge, roundStatusText(r));
+      set(badge, { class: badgeClass(r.rolled_back ? "rejected" : r.status) });
       set(error, { hidden: !r.error });
       text(error, r.error || "");
       const job = r.job && r.job.status !== "done" && !TERMINAL.includes(r.status) ? r.job : null;
@@ -61,16 +66,23 @@ function roundRow(onAction) {
         set(bar, { "aria-valuenow": String(p), "aria-label": `${job.kind} progress` });
         text(message, `${job.kind} ${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}: ${job.message || ""}`);
       }
-      text(labels, `${r.decisive}/${r.labels} on ${r.pairs} pairs`);
+      text(labels, [r.pairs || !r.questions ? `${r.decisive}/${r.labels} on ${r.pairs} pairs` : "",
+        r.questions ? `${r.answers || 0} answers on ${r.questions} questions` : ""].filter(Boolean).join(" · "));
+      // The round's own before -> after is its start latent -> its candidate; z0 is the task's fixed reference.
       const z0 = rateOf(r, "prompt");
+      const start = rateOf(r, "base") || z0;
       const tuned = rateOf(r, "candidate");
-      text(before, z0 ? `${pct(z0.success_rate)} → ` : "–");
-      text(after, z0 ? pct(tuned && tuned.success_rate) : "");
+      text(before, start ? `${pct(start.success_rate)} → ` : "–");
+      text(after, start ? pct(tuned && tuned.success_rate) : "");
+      text(z0Rate, z0 && start !== z0 ? `(z0 ${pct(z0.success_rate)})` : "");
       text(dpo, bestEpoch(r));
       const hasEval = !!(r.result && r.result.eval);
       buttons.tune.hidden = r.status !== "labelling";
-      set(buttons.tune, { disabled: !r.decisive, title: r.decisive ? null : "no decisive labels yet" });
-      buttons.promote.hidden = r.status !== "review";
+      const evidence = r.decisive || r.answers;
+      set(buttons.tune, { disabled: !evidence, title: evidence ? null : "no decisive labels or answers yet" });
+      buttons.promote.hidden = r.status !== "review" || !r.base_active;
+      why.hidden = r.base_active || TERMINAL.includes(r.status);
+      text(why, r.base_active ? "" : `started from latent #${r.base_latent_id}, no longer active: reject it`);
       buttons.review.hidden = !hasEval;
       buttons.retry.hidden = r.status !== "failed";
       buttons.reject.hidden = !["labelling", "review", "failed"].includes(r.status);

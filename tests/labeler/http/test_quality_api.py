@@ -102,3 +102,20 @@ def test_dashboard_page(app):
     client, _ = app
     page = client.get("/quality")
     assert page.status_code == 200 and "quality" in page.text.lower()
+
+
+def test_tie_against_both_bad_is_left_out_of_the_queue_unless_asked_for(app):
+    """No decision on a pair nobody preferred a side of gives tuning a preference, so it does not queue by default."""
+    client, seeded = app
+    task, (undecided, decided) = seeded["task_id"], seeded["pair_ids"][:2]
+    _label(client, undecided, "ann", "tie")
+    _label(client, undecided, "bob", "both_bad")
+    _label(client, decided, "ann", "tie")
+    _label(client, decided, "bob", "right")
+
+    def queue(**params) -> list[int]:
+        found = client.get("/api/quality/adjudication", params={"task_id": task, **params}).json()
+        return [d["pair_id"] for d in found]
+
+    assert queue() == [decided]
+    assert sorted(queue(include_undecided=True)) == sorted([undecided, decided])

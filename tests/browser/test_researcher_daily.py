@@ -1,0 +1,262 @@
+"""The researcher view for daily use, in headless Chromium, on rounds written straight into the store.
+
+Tasks whose rounds are already promoted, in review or labelling (tests/support/seeded_rounds.py), and
+an app without workers: what is checked is what the page does with them. Polling leaves the rounds
+table alone (focus stays, a narrow window's Tune click lands), refused settings are explained beside
+their field, Promote / Roll back / Reject ask first and a rollback shows in the table, the success
+column reads start -> tuned (z0), the form keeps its settings per task and says why Start is off,
+the review pages through every seed by outcome, and z0's dot is not hidden in round 1.
+"""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.app_process import AppProcess
+from tests.support.seeded_rounds import seed_rounds
+from tests.support.studio import login_url
+
+pytestmark = pytest.mark.browser
+
+# Round 2 of "daily": 8 wins, 4 losses, 6 both, 6 neither -> start 10/24 (42%), tuned 14/24 (58%), z0 0%.
+REVIEW = [(False, True)] * 8 + [(True, False)] * 4 + [(True, True)] * 6 + [(False, False)] * 6
+PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]}, {"status": "review", "outcomes": REVIEW}]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    data = tmp_path_factory.mktemp("daily")
+    seeded = {name: seed_rounds(data, name, PLAN) for name in ("daily", "rollback")}
+    seeded["tune"] = seed_rounds(data, "tune", [], labelling_pairs=2)
+    seeded["form"] = seed_rounds(data, "form", [])
+    with AppProcess(data, ["--no-bootstrap", "--no-worker", "--no-ui"]) as running:
+        with httpx.Client(base_url=running.url, timeout=30) as http:  # one decisive label: Tune can start
+            pair = http.get("/api/pairs/next", params={"task_id": seeded["tune"]["task_id"], "annotator": "ann"}).json()
+            pair = pair["pair"]
+            http.post("/api/labels", json={"submission_id": "daily-label-1", "pair_id": pair["id"], "annotator": "ann",
+                                           "choice": "left", "left_traj": pair["left"]["id"],
+                                           "right_traj": pair["right"]["id"], "time_spent_ms": 900}).raise_for_status()
+        running.data, running.seeded = data, seeded
+        yield running
+
+
+def open_view(browser, app, width: int = 1360, height: int = 1400):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(login_url(app.url, app.data))
+    page.wait_for_url(app.url + "/researcher")
+    return page
+
+
+def pick_task(page, name: str) -> None:
+    page.get_by_role("navigation", name="Tasks").get_by_role("button", name=re.compile(f"^{name} ")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def round_row(page, number: int):
+    rounds = page.get_by_role("table", name="Rounds")
+    return rounds.get_by_role("row").filter(has=page.get_by_role("rowheader", name=str(number), exact=True))
+
+
+def test_polling_leaves_the_rounds_table_alone(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "daily")
+        promote = round_row(page, 2).get_by_role("button", name="Promote")
+        promote.focus()
+        button = promote.element_handle()
+        page.wait_for_timeout(3500)  # two polls or more
+        assert page.evaluate("b => b.isConnected && document.activeElement === b", button)
+        assert page.errors == []
+    finally:
+        page.close()
+
+    narrow = open_view(browser, app, width=400, height=900)
+    try:
+        pick_task(narrow, "tune")
+        tune = round_row(narrow, 1).get_by_role("button", name="Tune")
+        expect(tune).to_be_enabled()
+        narrow.wait_for_timeout(1600)  # a poll lands between finding the button and clicking it
+        tune.click()
+        expect(narrow.get_by_role("status", name="Notice")).to_have_text("Tuning started")
+        expect(round_row(narrow, 1).get_by_role("cell").first).to_have_text(re.compile("^tuning"))
+        assert narrow.errors == []
+    finally:
+        narrow.close()
+
+
+def test_success_column_reads_start_to_tuned_with_z0(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "daily")
+        header = page.get_by_role("table", name="Rounds").get_by_role("columnheader").nth(4)
+        expect(header).to_have_text("success start → tuned (z0)")
+        expect(round_row(page, 2).get_by_role("cell").nth(3)).to_have_text("42% → 58% (z0 0%)")
+        expect(round_row(page, 1).get_by_role("cell").nth(3)).to_have_text("0% → 50%")  # round 1 starts from z0
+    finally:
+        page.close()
+
+
+def test_success_plot_does_not_hide_z0_in_round_1(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "daily")
+        chart = page.get_by_role("region", name="Metrics").get_by_role("img", name="Success rate on fixed seeds")
+        z0 = chart.locator('circle[fill="#2563eb"]')  # the first series: z0 (prompt)
+        expect(z0).to_have_count(2)
+        on_top = z0.evaluate_all("""cs => cs.map(c => { c.scrollIntoView({block: "center"});
+            const r = c.getBoundingClientRect();
+            return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c; })""")
+        assert on_top == [True, True]
+    finally:
+        page.close()
+
+
+def test_review_pages_through_every_seed_by_outcome(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "daily")
+        review = page.get_by_role("region", name=re.compile(r"^Round 2: before \(start latent #\d+\)"))
+        expect(review).to_contain_text("95% CI")
+        filters = review.get_by_role("group", name="Show seeds")
+        for label in ("All (24)", "Wins (8)", "Losses (4)", "Both succeeded (6)", "Neither (6)"):
+            expect(filters.get_by_role("button", name=label)).to_be_visible()
+        expect(filters.get_by_role("button", name="All (24)")).to_have_attribute("aria-pressed", "true")
+
+        players = review.get_by_role("group", name=re.compile(r"^Seed \d+$"))
+        pager = review.get_by_role("status", name="Seeds shown")
+        seen: set[str] = set()
+        expect(pager).to_have_text("seeds 1–6 of 24")
+        while True:
+            expect(players).to_have_count(6)
+            expect(players.first.locator("video")).to_have_count(2)  # the shared synced player, both sides
+            seen |= {n for n in (players.nth(i).get_attribute("aria-label") for i in range(6))}
+            nxt = review.get_by_role("button", name="Next seeds")
+            if nxt.is_disabled():
+                break
+            first = players.first.get_attribute("aria-label")
+            nxt.click()
+            expect(players.first).not_to_have_attribute("aria-label", first)
+        assert len(seen) == 24  # every evaluation seed, once each
+
+        filters.get_by_role("button", name="Losses (4)").click()
+        expect(pager).to_have_text("seeds 1–4 of 4")
+        expect(players).to_have_count(4)
+        expect(review.get_by_text("loss: only the start latent succeeded")).to_have_count(4)
+        tile = players.first.get_by_role("figure")
+        expect(tile.first).to_contain_text(re.compile(r"before: start latent #\d+ · succeeded"))
+        expect(tile.last).to_contain_text(re.compile(r"after: tuned latent #\d+ · failed"))
+        expect(players.first.locator(".pgt-timeline")).to_have_count(2)
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_promote_and_roll_back_ask_first_and_a_rollback_shows_in_the_table(browser, app):
+    page = open_view(browser, app)
+    asked: list[str] = []
+    answers = iter([False, True, True])
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept() if next(answers) else d.dismiss()))
+    try:
+        pick_task(page, "rollback")
+        round_row(page, 2).get_by_role("button", name="Promote").click()
+        expect(round_row(page, 2).get_by_role("cell").first).to_have_text("review")  # dismissed: nothing happened
+        assert asked and asked[0].startswith("Promote latent #")
+
+        page.get_by_role("button", name="Roll back latent").click()
+        expect(round_row(page, 1).get_by_role("cell").first).to_have_text("promoted, rolled back")
+        assert asked[1].startswith("Roll back latent #")
+        library = page.get_by_role("table", name="Latent library")
+        z0 = library.get_by_role("row").filter(has_text="prompt")
+        expect(z0).to_contain_text("active")
+        row2 = round_row(page, 2)  # started from the rolled-back latent: no Promote any more
+        expect(row2.get_by_role("button", name="Promote")).to_be_hidden()
+        expect(row2).to_contain_text("no longer active")
+        review = page.get_by_role("region", name=re.compile(r"^Round 2: before"))
+        expect(review.get_by_role("button", name=re.compile("^Promote latent"))).to_be_hidden()
+
+        row2.get_by_role("button", name="Roll back").click()
+        expect(row2.get_by_role("cell").first).to_have_text("rejected")
+        assert asked[2].startswith("Roll back round 2?")
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_round_form_explains_refusals_remembers_settings_and_says_why_start_is_off(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "form")
+        start = page.get_by_role("form", name="Start a round")
+        beta = start.get_by_label("β", exact=True)
+        beta.fill("99")
+        start.get_by_label("Epochs", exact=True).fill("7")
+        page.get_by_role("button", name="Start round").click()
+        problem = start.get_by_role("alert")
+        expect(problem).to_have_text("β must be between 0.001 and 10, got 99")
+        expect(beta).to_have_attribute("aria-invalid", "true")
+        expect(beta).to_have_accessible_description("β must be between 0.001 and 10, got 99")
+        notice = page.get_by_role("status", name="Notice")
+        expect(notice).to_have_text(re.compile("check β"))
+        assert "loc" not in notice.inner_text() and "{" not in notice.inner_text()
+        beta.fill("0.2")
+        expect(problem).to_have_count(0)  # edited: the problem is gone
+
+        page.reload()
+        pick_task(page, "form")
+        expect(start.get_by_label("β", exact=True)).to_have_value("0.2")
+        expect(start.get_by_label("Epochs", exact=True)).to_have_value("7")
+        pick_task(page, "daily")  # settings are per task
+        expect(start.get_by_label("Epochs", exact=True)).to_have_value("50")
+        pick_task(page, "form")
+        expect(start.get_by_label("Epochs", exact=True)).to_have_value("7")
+
+        page.get_by_role("button", name="Start round").click()
+        expect(round_row(page, 1).get_by_role("cell").first).to_have_text(re.compile("^collecting"))
+        button = page.get_by_role("button", name="Start round")
+        expect(button).to_be_disabled()
+        expect(button).to_have_accessible_description("round 1 is collecting: wait for its job")
+        pick_task(page, "tune")
+        why = re.compile(r"^round 1 is (labelling: finish or reject it|tuning: wait for its job)$")
+        expect(button).to_have_accessible_description(why)
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
+    page = open_view(browser, app)
+    try:
+        page.get_by_text("New task from a prompt clip").click()
+        form = page.get_by_role("form", name="New task")
+        hints = form.get_by_role("checkbox", name="Hints for annotators")
+        expect(hints).not_to_be_checked()  # blind unless asked
+        expect(form.get_by_label("Clip of").locator("option")).not_to_have_count(0)
+        form.get_by_label("Name").fill("hinted")
+        form.get_by_label("Achievement").select_option("collect_wood")
+        form.get_by_label("Clip of").select_option("collect_wood")
+        hints.check()
+        form.get_by_label("Instructions for annotators").fill("Pick the one that reaches a tree sooner.")
+        form.get_by_role("button", name="Create task").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("hinted", timeout=120_000)
+        tasks = page.request.get(app.url + "/api/researcher/overview").json()["tasks"]
+        task = next(t for t in tasks if t["name"] == "hinted")
+        assert task["hints"] is True and task["instructions"] == "Pick the one that reaches a tree sooner."
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_log_out_ends_the_session(browser, app):
+    page = open_view(browser, app)
+    try:
+        page.get_by_role("link", name="Log out").click()
+        page.wait_for_load_state()
+        assert page.goto(app.url + "/researcher").status == 403  # the login page again
+        expect(page.get_by_label("Login code")).to_be_visible()
+    finally:
+        page.close()
