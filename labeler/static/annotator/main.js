@@ -18,7 +18,7 @@
 
 import { api, query } from "../shared/api.js";
 import { h, Notice, set, sleep, text } from "../shared/dom.js";
-import { pretty } from "../shared/format.js";
+import { plural, pretty } from "../shared/format.js";
 import { SyncedPlayer } from "../shared/player.js";
 import { AnswerQueue, submissionId } from "./answer_queue.js";
 import { bindKeys } from "./keys.js";
@@ -174,7 +174,7 @@ class Annotator {
   async loadTasks() {
     const tasks = await api("/api/tasks");
     this.taskSelect.replaceChildren(...tasks.map((t) =>
-      h("option", { value: String(t.id), text: `${pretty(t.name)} (${t.n_items} items)` })));
+      h("option", { value: String(t.id), text: `${pretty(t.name)} (${plural(t.n_items, "item")})` })));
     const pick = tasks.find((t) => String(t.id) === this.wantedTask) || tasks.find((t) => t.n_items > 0) || tasks[0];
     if (pick) this.taskSelect.value = String(pick.id);
     this.tasks = Object.fromEntries(tasks.map((t) => [String(t.id), t]));
@@ -285,6 +285,7 @@ class Annotator {
     this.question.replaceChildren(...prepared.mode.question);
     this.answerArea.replaceChildren(prepared.mode.controls);
     text(this.help, prepared.mode.help);
+    this.instructions.setKeys(prepared.mode.help);
     if (performance.now() >= this.noticeUntil) this.notice.say("");
     this.setState("ready");
     this.prefetching = this.prefetch(gen);

@@ -70,10 +70,13 @@ export class InstructionsPanel {
   show(task, modeHelp = "") {
     const words = ((task && task.instructions) || "").trim() || NO_INSTRUCTIONS;
     this.body.replaceChildren(...words.split(/\n{2,}/).map((p) => h("p", { text: p })));
-    text(this.keys, `Keys: ${modeHelp ? `${modeHelp} · ` : ""}${GLOBAL_KEYS}`);
+    this.setKeys(modeHelp);
     this.el.hidden = false;
     this.close.focus();
   }
+
+  /** The keys of the item on screen (it may come after the panel opened). */
+  setKeys(modeHelp) { text(this.keys, `Keys: ${modeHelp ? `${modeHelp} · ` : ""}${GLOBAL_KEYS}`); }
 
   hide() {
     this.el.hidden = true;

@@ -25,7 +25,7 @@ export function question(item, task, words, goalWords = words) {
 
 /** Why the episode is as long as it is, in plain words; only where outcomes may be shown (hints on). */
 export function endNote(traj, maxSteps) {
-  if (traj.success === undefined || !maxSteps) return null;
+  if (traj.success === undefined || traj.success === null || !maxSteps) return null; // blind: no outcome
   const text = traj.length < maxSteps
     ? `Ended early at step ${traj.length} of ${maxSteps}: the agent died.`
     : `Ran all ${maxSteps} steps: stopped by the time limit.`;
