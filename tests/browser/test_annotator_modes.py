@@ -172,6 +172,17 @@ def test_narrow_screen_pair_side_by_side_notice_floats_and_skips_are_not_answers
     saved(page)
     expect(count(page)).to_have_text("1 answered · 0 min")
     assert [lb["choice"] for lb in traffic.labels()] == ["left", "skip", "right"]
+
+    # an undo the server refuses (tuning has used the answer): said plainly, the answer stands
+    page.route("**/api/undo", lambda route: route.fulfill(
+        status=409, content_type="application/json",
+        body='{"detail": "tuning has already used this answer; it can no longer be undone"}'))
+    page.keyboard.press("Backspace")
+    expect(notice).to_have_text("Could not undo: tuning has already used this answer; it can no longer be undone")
+    assert main.bounding_box()["y"] == before["y"]
+    assert [u["submission_id"] for u in traffic.undo_posts] == [traffic.labels()[-1]["submission_id"]]
+    expect(count(page)).to_have_text("1 answered · 0 min")
+    expect(page.get_by_role("button", name="Undo last")).to_be_enabled()  # the skip before it can still be undone
     assert not errors, errors
     page.context.close()
 
@@ -281,7 +292,12 @@ def test_grade_rank_undo_and_what_the_database_keeps(browser, studio):
     assert picked["shown"] == [e["id"] for e in offered["episodes"]]  # as the server sent them, in order
     assert picked["answer"] == {"best": picked["shown"][1], "worst": picked["shown"][3]}
 
-    page.get_by_role("button", name="Order all").click()
+    first_pick, third_pick = (page.get_by_role("group", name=f"Episode {n} pick") for n in (1, 3))
+    first_pick.get_by_role("button", name="Best").click()  # picks by click
+    third_pick.get_by_role("button", name="Worst").click()
+    expect(page.get_by_role("status", name="Your picks")).to_have_text("Best: episode 1 · Worst: episode 3")
+    expect(first_pick.get_by_role("button", name="Best")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Order all").click()  # ordering starts from nothing
     for n in (3, 1, 4):  # the last one is placed by itself
         page.get_by_role("group", name=f"Episode {n} pick").get_by_role("button", name=re.compile("^Rank")).click()
     expect(page.get_by_role("status", name="Your picks")).to_have_text("Order: 3 > 1 > 4 > 2")
