@@ -45,8 +45,8 @@ class Annotator {
     this.shown = null; // the prepared item on screen that can be answered: {item, mode, load}
     this.next = null; // the prefetched one, in the hidden set
     this.prefetching = null;
-    this.history = []; // this tab's answers, newest last: [{sid, item, task_id}]
-    this.own = { answers: 0, seconds: 0, acked: 0 }; // server figures; answers acknowledged since they were read
+    this.history = []; // this tab's answers in this task, newest last: [{sid, item}]
+    this.own = null; // the server's figures for the task: {answers, seconds, acked: this.acked when read}
     this.acked = 0;
     this.noticeUntil = 0; // a notice said with a duration stays until then
     this.queue = new AnswerQueue({
@@ -190,7 +190,7 @@ class Annotator {
     this.next = null;
     this.prefetching = null;
     this.first = first;
-    if (fresh) { this.history = []; this.progressView.clear(); }
+    if (fresh) { this.history = []; this.own = null; this.progressView.clear(); }
     this.undoBtn.disabled = !this.history.length;
     if (!this.name) {
       this.notice.say("Enter your name (top left) to start.", "info");
@@ -206,6 +206,7 @@ class Annotator {
 
   /** Own answers and time from the server, plus answers acknowledged or queued since. */
   async refreshOwn({ instructions = false } = {}) {
+    if (!this.name || !this.task) return;
     const gen = this.generation;
     const acked = this.acked;
     let p;
@@ -220,7 +221,7 @@ class Annotator {
   }
 
   showCount() {
-    if (!this.name || !this.task) return;
+    if (!this.name || !this.task || !this.own) return;
     const n = this.own.answers + (this.acked - this.own.acked) + this.queue.unsentAnswers(this.taskId);
     this.progressView.count(Math.max(0, n), this.own.seconds);
   }
@@ -311,13 +312,21 @@ class Annotator {
     }
   }
 
-  /** Nothing left for this person here: stop the videos, say so, and point at other tasks with open items. */
+  /** Nothing left for this person here: stop the videos, say so, and point at other tasks with open items.
+   *  Every RECHECK_MS it asks again, quietly: the done screen stays until there is something to show. */
   async finished() {
     this.shown = null;
     this.player.reset();
     this.setState("done");
     const gen = this.generation;
-    setTimeout(() => { if (gen === this.generation && !this.shown) this.showNext(); }, RECHECK_MS);
+    const recheck = async () => {
+      if (gen !== this.generation) return;
+      let item = null;
+      try { item = await this.fetchNext(); } catch { /* asked again below */ }
+      if (gen !== this.generation) return;
+      if (item) { this.first = item; this.showNext(); } else setTimeout(recheck, RECHECK_MS);
+    };
+    setTimeout(recheck, RECHECK_MS);
     const others = Object.values(this.tasks).filter((t) => String(t.id) !== this.taskId && t.n_items > 0);
     const open = await Promise.all(others.map(async (task) => {
       try {
@@ -340,7 +349,7 @@ class Annotator {
       : { ...common, question_id: item.id, answer: payload.answer, shown: payload.shown };
     this.queue.add({ path: payload.label ? "/api/labels" : "/api/answers", body, task_id: item.task_id,
       item: item.item, skip: !!payload.skip });
-    this.history = [...this.history, { sid: body.submission_id, item, task_id: item.task_id }].slice(-HISTORY_MAX);
+    this.history = [...this.history, { sid: body.submission_id, item }].slice(-HISTORY_MAX);
     this.undoBtn.disabled = false;
     this.showNext();
   }
@@ -359,10 +368,8 @@ class Annotator {
         return;
       }
     }
-    this.acked = 0;
-    this.own = { answers: this.own.answers, seconds: this.own.seconds, acked: 0 };
+    if (this.own) this.own.acked = this.acked; // the count comes from the server again
     this.say("Undone: that item is back for a new answer.", "info", NOTICE_MS);
-    if (String(last.task_id) !== this.taskId) this.taskSelect.value = String(last.task_id);
     this.restart({ first: last.item });
   }
 }
