@@ -25,6 +25,7 @@ import { bindKeys } from "./keys.js";
 import { episode } from "./modes/episode.js";
 import { group } from "./modes/group.js";
 import { pairwise } from "./modes/pairwise.js";
+import { OwnCount } from "./own_count.js";
 import { bootView, doneView, InstructionsPanel, progressView, syncView } from "./views.js";
 
 const MODES = { pairwise, per_episode: episode, best_of_k: group };
@@ -46,13 +47,11 @@ class Annotator {
     this.next = null; // the prefetched one, in the hidden set
     this.prefetching = null;
     this.history = []; // this tab's answers in this task, newest last: [{sid, item}]
-    this.own = null; // the server's figures for the task: {answers, seconds, acked: this.acked when read}
-    this.acked = 0;
     this.noticeUntil = 0; // a notice said with a duration stays until then
     this.queue = new AnswerQueue({
       storageKey: STORE.pending,
-      onChange: (n) => { this.sync.update(n); this.showCount(); },
-      onSent: (entry) => { if (!entry.skip) this.acked += 1; this.refreshOwn(); },
+      onChange: (n) => { this.sync.update(n); this.count.show(this.taskId, this.name); },
+      onSent: (entry) => { this.count.sent(entry); this.refreshOwn(); },
       onRefused: (entry, msg) => {
         this.history = this.history.filter((x) => x.sid !== entry.submission_id);
         this.say(`Your last answer was not saved: ${msg}`, "error", NOTICE_MS);
@@ -79,7 +78,7 @@ class Annotator {
     this.nameInput.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.nameInput.blur(); } });
     this.taskSelect = h("select", { class: "pgt-input" });
     this.taskSelect.addEventListener("change", () => { this.taskSelect.blur(); this.pickTask(this.taskSelect.value); });
-    this.progressView = progressView();
+    this.count = new OwnCount(progressView(), this.queue);
     this.sync = syncView();
     this.boot = bootView();
     this.notice = new Notice({ label: "Notice" });
@@ -105,7 +104,7 @@ class Annotator {
         h("div", { class: "pgt-brand" }, h("b", { text: "PGT Studio" }), h("span", { class: "pgt-dim", text: " · judge episodes" })),
         h("label", { class: "pgt-field" }, "Annotator ", this.nameInput),
         h("label", { class: "pgt-field" }, "Task ", this.taskSelect),
-        h("div", { class: "pgt-status" }, this.progressView.el, this.sync.el),
+        h("div", { class: "pgt-status" }, this.count.view.el, this.sync.el),
         h("div", { class: "pgt-tools" }, this.undoBtn, helpBtn)),
       this.boot.el, this.done.el, this.main, this.notice.el, this.instructions.el,
       h("p", { class: "pgt-help" }, "Keys: ", this.help, " · space play/pause · , . frame step · Z undo · ? instructions"));
@@ -190,7 +189,7 @@ class Annotator {
     this.next = null;
     this.prefetching = null;
     this.first = first;
-    if (fresh) { this.history = []; this.own = null; this.progressView.clear(); }
+    if (fresh) { this.history = []; this.count.reset(); }
     this.undoBtn.disabled = !this.history.length;
     if (!this.name) {
       this.notice.say("Enter your name (top left) to start.", "info");
@@ -204,26 +203,13 @@ class Annotator {
     this.showNext();
   }
 
-  /** Own answers and time from the server, plus answers acknowledged or queued since. */
+  /** Own answers and time from the server; a task's instructions open before the first answer in it. */
   async refreshOwn({ instructions = false } = {}) {
     if (!this.name || !this.task) return;
     const gen = this.generation;
-    const acked = this.acked;
     let p;
-    try {
-      p = await api(`/api/tasks/${this.taskId}/progress${query({ annotator: this.name })}`);
-    } catch { return; } // shown again after the next acknowledged answer
-    if (gen !== this.generation) return;
-    this.own = { answers: p.answers, seconds: p.seconds, acked };
-    this.progressView.bar(p);
-    this.showCount();
-    if (instructions && p.done === 0) this.showInstructions();
-  }
-
-  showCount() {
-    if (!this.name || !this.task || !this.own) return;
-    const n = this.own.answers + (this.acked - this.own.acked) + this.queue.unsentAnswers(this.taskId);
-    this.progressView.count(Math.max(0, n), this.own.seconds);
+    try { p = await this.count.refresh(this.taskId, this.name); } catch { return; } // again after the next answer
+    if (instructions && gen === this.generation && p.done === 0) this.showInstructions();
   }
 
   /** Items on screen, prefetched or with an answer on its way: the server must not offer them again. */
@@ -238,7 +224,7 @@ class Annotator {
     const res = await api(`/api/next${query({ task_id: this.taskId, annotator: this.name, exclude: this.held().join(","),
       client: this.client })}`);
     this.fps = res.fps || this.fps;
-    this.progressView.bar(res.progress);
+    this.count.view.bar(res.progress);
     return res.item;
   }
 
@@ -328,13 +314,7 @@ class Annotator {
     };
     setTimeout(recheck, RECHECK_MS);
     const others = Object.values(this.tasks).filter((t) => String(t.id) !== this.taskId && t.n_items > 0);
-    const open = await Promise.all(others.map(async (task) => {
-      try {
-        const p = await api(`/api/tasks/${task.id}/progress${query({ annotator: this.name })}`);
-        return { task, open: p.total - p.done };
-      } catch { return { task, open: 0 }; }
-    }));
-    if (gen === this.generation) this.done.update(open.filter((x) => x.open > 0));
+    await this.done.load(others, this.name, () => gen === this.generation);
   }
 
   /** An answer from the item on screen (a mode's key or button); payload: {label} or {answer, shown}, skip. */
@@ -368,7 +348,7 @@ class Annotator {
         return;
       }
     }
-    if (this.own) this.own.acked = this.acked; // the count comes from the server again
+    this.count.resync();
     this.say("Undone: that item is back for a new answer.", "info", NOTICE_MS);
     this.restart({ first: last.item });
   }

@@ -1,6 +1,7 @@
 /* The annotator's parts that are not the item itself: own count, sync state, the first start's progress,
  * the instructions panel and the done screen. Each is built once and updated in place. */
 
+import { api, query } from "../shared/api.js";
 import { h, set, text } from "../shared/dom.js";
 import { plural, pretty } from "../shared/format.js";
 
@@ -90,17 +91,26 @@ export class InstructionsPanel {
 export function doneView({ onPick }) {
   const list = h("ul", { class: "pgt-other-tasks" });
   const none = h("p", { class: "pgt-dim", text: "No other task has items for you right now." });
+  const update = (others) => {
+    list.replaceChildren(...others.map(({ task, open }) => h("li", {},
+      h("button", { type: "button", class: "pgt-btn", onclick: () => onPick(task) },
+        `${pretty(task.name)} — ${plural(open, "item")} open`))));
+    none.hidden = others.length > 0;
+    list.hidden = others.length === 0;
+  };
   return {
     el: h("section", { class: "pgt-card pgt-done-card", "aria-label": "All done", hidden: true },
       h("h2", { text: "All done here — thank you!" }),
       h("p", { text: "New items are checked for every 15 s." }), list, none),
-    /** others: [{task, open}] */
-    update(others) {
-      list.replaceChildren(...others.map(({ task, open }) => h("li", {},
-        h("button", { type: "button", class: "pgt-btn", onclick: () => onPick(task) },
-          `${pretty(task.name)} — ${plural(open, "item")} open`))));
-      none.hidden = others.length > 0;
-      list.hidden = others.length === 0;
+    /** tasks: the other tasks with items; lists those where `name` still has some open (`current()`: still due). */
+    async load(tasks, name, current) {
+      const open = await Promise.all(tasks.map(async (task) => {
+        try {
+          const p = await api(`/api/tasks/${task.id}/progress${query({ annotator: name })}`);
+          return { task, open: p.total - p.done };
+        } catch { return { task, open: 0 }; }
+      }));
+      if (current()) update(open.filter((x) => x.open > 0));
     },
   };
 }
