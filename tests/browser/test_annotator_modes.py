@@ -111,6 +111,8 @@ def on_screen(page, names: str):
 
 
 def wait_playing(page, videos, n: int):
+    """n videos on screen and playing, and the item's buttons live (they are off while the next item loads)."""
+    expect(page.get_by_role("button", name="Skip")).to_be_enabled(timeout=15_000)
     expect(videos).to_have_count(n, timeout=15_000)
     wait_until(page, lambda: all(v["ready"] >= 2 and not v["paused"] for v in video_states(videos)),
                what=f"{n} videos playing")

@@ -48,12 +48,14 @@ class Annotator {
     this.prefetching = null;
     this.history = []; // this tab's answers in this task, newest last: [{sid, item}]
     this.noticeUntil = 0; // a notice said with a duration stays until then
+    this.undoing = false;
     this.queue = new AnswerQueue({
       storageKey: STORE.pending,
       onChange: (n) => { this.sync.update(n); this.count.show(this.taskId, this.name); },
       onSent: (entry) => { this.count.sent(entry); this.refreshOwn(); },
       onRefused: (entry, msg) => {
         this.history = this.history.filter((x) => x.sid !== entry.submission_id);
+        this.undoBtn.disabled = !this.history.length;
         this.say(`Your last answer was not saved: ${msg}`, "error", NOTICE_MS);
       },
     });
@@ -138,7 +140,8 @@ class Annotator {
   showInstructions() { this.instructions.show(this.task, this.shown ? this.shown.mode.help : ""); }
 
   setState(state) { // ready | waiting | done | inactive
-    set(this.main, { class: ["pgt-main", `pgt-${state}`, this.shown && `pgt-mode-${this.shown.item.mode}`] });
+    if (this.shown) this.mode = this.shown.item.mode; // kept while the next one loads: the layout stays
+    set(this.main, { class: ["pgt-main", `pgt-${state}`, this.mode && `pgt-mode-${this.mode}`] });
     this.main.hidden = state === "done";
     this.done.el.hidden = state !== "done";
     for (const b of this.answerArea.querySelectorAll("button")) b.disabled = !this.shown;
@@ -322,6 +325,7 @@ class Annotator {
     if (prepared !== this.shown || !this.name) return;
     const { item } = prepared;
     this.shown = null; // cannot be answered twice
+    this.setState("waiting"); // its buttons too, until the next item is on screen
     if (document.activeElement && document.activeElement.tagName === "BUTTON") document.activeElement.blur();
     const common = { submission_id: submissionId(), annotator: this.name, playback_rate: this.player.speed,
       time_spent_ms: Math.max(0, Math.round(performance.now() - prepared.at)) };
@@ -336,21 +340,26 @@ class Annotator {
 
   /** Take back this tab's last answer (it stays on record, marked undone) and bring its item back on screen. */
   async undo() {
+    if (this.undoing) return; // one at a time: each brings its own item back
     const last = this.history.pop();
     this.undoBtn.disabled = !this.history.length;
     if (!last) { this.say("Nothing to undo yet.", "info", NOTICE_MS); return; }
-    if (!this.queue.drop(last.sid) && await this.queue.sent(last.sid)) {
-      try {
+    this.undoing = true;
+    const gen = this.generation;
+    try {
+      if (!this.queue.drop(last.sid) && await this.queue.sent(last.sid)) {
         await api("/api/undo", { json: { submission_id: last.sid, annotator: this.name } });
-      } catch (e) {
-        if (!e.refused) { this.history.push(last); this.undoBtn.disabled = false; }
-        this.say(`Could not undo: ${e.message}`, "error", NOTICE_MS);
-        return;
       }
+    } catch (e) {
+      if (!e.refused) { this.history.push(last); this.undoBtn.disabled = false; }
+      this.say(`Could not undo: ${e.message}`, "error", NOTICE_MS);
+      return;
+    } finally {
+      this.undoing = false;
     }
     this.count.resync();
     this.say("Undone: that item is back for a new answer.", "info", NOTICE_MS);
-    this.restart({ first: last.item });
+    if (gen === this.generation) this.restart({ first: last.item }); // not after a switch to another task or name
   }
 }
 
