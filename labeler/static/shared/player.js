@@ -99,8 +99,9 @@ export class VideoSet {
   }
 
   /**
-   * entries: [{traj, title, name?, key?, extra?}] (extra: nodes shown under that episode); opts: {target, fps?, data?}. Resolves when every video can
-   * show a frame; rejects (and leaves the set unloaded) when one cannot be fetched or decoded.
+   * entries: [{traj, title, name?, key?, extra?}] (extra: nodes shown under that episode); opts: {target, fps?,
+   * data?}. Resolves when every video can show a frame; rejects (and leaves the set unloaded) when one cannot be
+   * fetched or decoded.
    */
   async load(entries, { target = null, fps = null, data = null } = {}) {
     this.clear();
