@@ -306,6 +306,7 @@ class Annotator {
   async finished() {
     this.shown = null;
     this.player.reset();
+    this.sets.forEach((s) => s.clear()); // the last item's videos are let go too
     this.setState("done");
     const gen = this.generation;
     const recheck = async () => {
