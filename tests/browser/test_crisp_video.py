@@ -52,6 +52,7 @@ def test_native_size_video_stays_crisp_when_the_page_upscales_it(browser, tmp_pa
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(app.url + "/annotate?annotator=crisp")
+        page.get_by_role("button", name="Got it").click()  # the task's instructions come first
         video = page.get_by_role("figure", name="Left episode").locator("video")
         wait_until(page, lambda: video.evaluate("v => v.readyState >= 2 && v.videoWidth === 64"))
         assert video.evaluate("v => v.videoWidth") == 64  # encoded at the frames' own size
