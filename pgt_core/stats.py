@@ -184,29 +184,6 @@ class PairedComparison:
                 "significant": self.significant, "worse_than_start": self.worse_than_start, "verdict": self.verdict}
 
 
-@dataclass(frozen=True)
-class PromotionAdvice:
-    button: str  # the promote button's text
-    needs_confirmation: bool  # the candidate did worse than its start: ask before promoting
-    flag: str | None  # the warning the review shows, if any
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def promotion_advice(c: PairedComparison | WinRate) -> PromotionAdvice:
-    """What the review's promote control says for a candidate compared with its start latent (success on the
-    same episodes, or people's blind A/B win rate)."""
-    if c.worse_than_start:
-        how = (f"{c.difference * 100:+.0f} points" if isinstance(c, PairedComparison)
-               else f"people preferred it in {c.rate:.0%} of blind comparisons")
-        flag = f"the candidate did worse than its start ({how}, {c.verdict}); promoting it needs a confirmation"
-        return PromotionAdvice(f"Promote anyway ({c.verdict})", True, flag)
-    if not c.significant:
-        return PromotionAdvice("Promote (not significant)", False, None)
-    return PromotionAdvice("Promote (significantly better)", False, None)
-
-
 def compare_paired(first: Sequence[bool] | np.ndarray, second: Sequence[bool] | np.ndarray, *,
                    level: float = 0.95, alpha: float = ALPHA) -> PairedComparison:
     """Success of two latents on the same episodes, position k of both lists being the same episode."""

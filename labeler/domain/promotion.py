@@ -2,7 +2,7 @@
 
 The round's `evaluation` setting says which figure counts: success on the same evaluation episodes (exact
 McNemar), people's blind A/B win rate (`ab_eval`), or both, where either figure saying "worse" is enough to
-ask for a confirmation (`pgt_core.stats.promotion_advice`).
+ask for a confirmation (`pgt_core.promotion_advice`).
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any, Mapping
 from labeler.db.store import Store
 from labeler.domain.ab_eval import ab_result
 from labeler.domain.round_config import RoundConfig
-from pgt_core.stats import PromotionAdvice, compare_paired, promotion_advice, win_rate
+from pgt_core.promotion_advice import PromotionAdvice, promotion_advice
+from pgt_core.stats import compare_paired, win_rate
 
 
 def promotion(store: Store, rnd: Mapping[str, Any]) -> PromotionAdvice | None:

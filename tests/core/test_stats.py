@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from pgt_core.promotion_advice import promotion_advice
 from pgt_core.stats import (
     compare_paired,
     episodes_for_difference_half_width,
@@ -15,7 +16,6 @@ from pgt_core.stats import (
     mcnemar_exact_p,
     mean_relative_improvement,
     newcombe_paired_interval,
-    promotion_advice,
     success_rate,
     tally,
     wilson_half_width,
@@ -179,3 +179,11 @@ def test_promotion_advice_names_significance_and_asks_before_promoting_a_worse_c
     worse = promotion_advice(compare_paired([1] * 10 + [0] * 10, [1] * 8 + [0] * 12))
     assert worse.needs_confirmation and worse.button == "Promote anyway (not significant)"
     assert "-10 points" in worse.flag
+
+
+def test_a_blind_ab_the_candidate_loses_asks_for_a_confirmation_and_one_it_wins_does_not():
+    lost = promotion_advice(win_rate(2, 8, 0))
+    assert lost.needs_confirmation and "20% of blind comparisons" in lost.flag
+    won = promotion_advice(win_rate(18, 2, 0))
+    assert not won.needs_confirmation and won.button == "Promote (significantly better)"
+    assert win_rate(18, 2).verdict == "significantly better" and not win_rate(6, 4).significant
