@@ -260,3 +260,38 @@ def test_log_out_ends_the_session(browser, app):
         expect(page.get_by_label("Login code")).to_be_visible()
     finally:
         page.close()
+
+
+def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "form")
+        start = page.get_by_role("form", name="Start a round")
+        estimate = start.get_by_role("status", name="Human time")
+        minutes = re.compile(r"^≈ (\d+) min of human time \((model|measured)\)")
+        expect(estimate).to_have_text(minutes)
+        expect(estimate).to_contain_text("pairs")
+        expect(start.get_by_label("Videos per question (K)")).to_be_hidden()
+
+        start.get_by_label("Feedback").select_option("best_of_k")
+        expect(start.get_by_label("Videos per question (K)")).to_be_visible()
+        expect(start.get_by_label("Pairs per episode")).to_be_hidden()
+        expect(estimate).to_contain_text("questions")  # asked again for the new settings
+        start.get_by_label("Feedback").select_option("per_episode")
+        expect(start.get_by_label("Pair selection")).to_be_hidden()  # one episode at a time: nothing to order
+
+        start.get_by_label("Feedback").select_option("pairwise")
+        size = start.get_by_label("Round size", exact=True)
+        size.fill("2000")
+        expect(estimate).to_contain_text("from 2000 episodes")
+        big = int(minutes.match(estimate.inner_text()).group(1))
+        start.get_by_role("group", name="Presets").get_by_role("button", name="10 minutes, one person").click()
+        expect(size).not_to_have_value("2000")
+        expect(estimate).to_contain_text(f"from {size.input_value()} episodes")
+        assert int(minutes.match(estimate.inner_text()).group(1)) <= 10 < big
+        page.reload()  # the preset's settings are the task's settings now
+        pick_task(page, "form")
+        expect(start.get_by_label("Round size", exact=True)).not_to_have_value("2000")
+        assert page.errors == []
+    finally:
+        page.close()
