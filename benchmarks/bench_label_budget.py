@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _budget_report import report  # noqa: E402
 from _budget_streams import run_stream  # noqa: E402
-from _world_cache import WorldCache  # noqa: E402
 
 from pgt_core.active import implicit_rewards  # noqa: E402
 from pgt_core.feedback import SPLIT_BY  # noqa: E402
@@ -86,13 +85,13 @@ def stripped(t: Trajectory) -> Trajectory:
     return out
 
 
-def evaluate(policy: torch.nn.Module, latents: list[torch.Tensor], task, seeds: list[int], cache: WorldCache,
+def evaluate(policy: torch.nn.Module, latents: list[torch.Tensor], task, seeds: list[int],
              chunk: int = 8) -> list[np.ndarray]:
     """Success of each latent on the same worlds and action streams (several latents per rollout call).
 
     Equal latents are played once: within one call a repeated (world, latent) is a new episode with
     its own action stream, which would make a latent equal to z0 (tuning that changed nothing) look
-    different from z0.
+    different from z0. The worlds are generated once (the rollouts' process-wide world cache).
     """
     keys = [z.detach().float().numpy().tobytes() for z in latents]
     unique = list(dict.fromkeys(keys))
@@ -101,8 +100,7 @@ def evaluate(policy: torch.nn.Module, latents: list[torch.Tensor], task, seeds: 
     for s in range(0, len(unique), chunk):
         part = unique[s:s + chunk]
         z = torch.stack([first[k] for k in part for _ in seeds])
-        trajs = collect_rollouts(policy, z, task, seeds * len(part), batch_size=64, keep_frames=False, sample_seed=2,
-                                 env_factory=cache.factory)
+        trajs = collect_rollouts(policy, z, task, seeds * len(part), batch_size=64, keep_frames=False, sample_seed=2)
         won = np.array([task.success(t) for t in trajs], dtype=bool).reshape(len(part), len(seeds))
         won_of.update(zip(part, won, strict=True))
     return [won_of[k] for k in keys]
@@ -127,7 +125,6 @@ def run_task(name: str, foundation: Foundation, args: argparse.Namespace, varian
     pool = [Episode(k, task.reward(t), t.length + 1) for k, t in enumerate(trajs)]
     eval_base = EVAL_WORLD_BASE + WORLDS_PER_SEED * args.seed
     eval_seeds = list(range(eval_base, eval_base + args.eval_episodes))
-    worlds = WorldCache()
     z0 = z0.detach().float()
     log(f"{name}: pool {pool_size} episodes ({np.mean([e.reward > 0 for e in pool]):.0%} successful, "
         f"{time.perf_counter() - t0:.0f}s)")
@@ -168,7 +165,7 @@ def run_task(name: str, foundation: Foundation, args: argparse.Namespace, varian
                                         "minutes": minutes, "answers": n,
                                         "minutes_used": stream.seconds[n - 1] / 60 if n else 0.0, **info})
         log(f"{name}: noise {noise:.0%} tuned ({len(latents)} latents so far, {time.perf_counter() - t0:.0f}s)")
-    outcomes = evaluate(policy, [z0, *latents], task, eval_seeds, worlds)
+    outcomes = evaluate(policy, [z0, *latents], task, eval_seeds)
     z0_won = outcomes[0]
     for cfg, won in zip(configs, outcomes[1:], strict=True):
         cfg["outcomes"] = won.astype(int).tolist()

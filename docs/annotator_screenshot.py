@@ -35,11 +35,14 @@ def main() -> None:
             page.goto(app.url + "/?annotator=alice")
             left_better = page.get_by_role("button", name="Left is better", exact=True)
             expect(left_better).to_be_enabled(timeout=300_000)
+            instructions = page.get_by_role("dialog", name="Instructions")  # open before the first answer
+            expect(instructions).to_be_visible()
+            instructions.get_by_role("button", name="Got it").click()
             page.wait_for_function(  # the next pair is decoded in the hidden set
                 "() => [...document.querySelectorAll('video')].filter(v => v.readyState >= 2).length === 4",
                 timeout=30_000)
             page.keyboard.press("ArrowLeft")  # one label, so progress and the saved badge show
-            expect(page.get_by_role("status", name="Label sync")).to_have_text("all labels saved ✓", timeout=30_000)
+            expect(page.get_by_role("status", name="Answer sync")).to_have_text("all answers saved ✓", timeout=30_000)
             page.wait_for_timeout(4500)  # let both episodes play a few seconds
             page.keyboard.press(" ")
             page.screenshot(path=str(args.out), full_page=True)

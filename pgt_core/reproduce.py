@@ -1,4 +1,5 @@
-"""Reproduce the PGT table on Crafter: prompt z0 vs PGT (1 and R rounds) vs BC-positive vs full fine-tuning.
+"""Reproduce the PGT table on Crafter: prompt z0 vs PGT (1 and R rounds) vs BC-positive vs full fine-tuning,
+LoRA and BitFit.
 
     python -m pgt_core.reproduce --rounds 3 --episodes 300 --eval-episodes 100 --out runs/repro
     python -m pgt_core.reproduce --quick --untrained --out /tmp/repro      # seconds; for tests
@@ -16,8 +17,10 @@ Protocol, per task (seed ranges are disjoint from the foundation's demonstration
   episodes on world seeds from 3_000_000, never seen in tuning.
   Every method is evaluated on exactly the same (world, sampling seed) episodes.
 - Baselines on round-1 data (collected under z0): BC on positives only (z tuned to maximise
-  the likelihood of preferred trajectories) and full fine-tuning (all policy weights, DPO,
-  fixed z0; a cap of `--ft-max-pairs` pairs because each step runs the whole network).
+  the likelihood of preferred trajectories) and three weight-tuning baselines with DPO under the
+  fixed z0 on the same `--ft-max-pairs` decisive pairs (capped because full fine-tuning runs the
+  whole network per step): full fine-tuning (all weights), LoRA (rank `--lora-rank` adapters on
+  the FiLM and head layers) and BitFit (biases only) (`pgt_core.peft`).
 Results go to OUT/results.json after each task; tasks already there are skipped (resume).
 """
 from __future__ import annotations
@@ -38,8 +41,9 @@ from pgt_core.atomic import write_atomic
 from pgt_core.engines import get_rollout_engine
 from pgt_core.logprob import FeatureCache
 from pgt_core.pairs import Pair, SyntheticTeacher, pairs_from_rewards
+from pgt_core.peft import PeftConfig
 from pgt_core.policy.checkpoint import Foundation, load_foundation
-from pgt_core.repro_report import markdown, methods, relative_improvement, summarize  # noqa: F401
+from pgt_core.reproduce_table import markdown, methods, relative_improvement, summarize  # noqa: F401
 from pgt_core.rollout import RolloutEngine, collect_rollouts
 from pgt_core.seeds import REPRODUCE_OOD_WORLD_BASE, REPRODUCE_TRAIN_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS, Task, get_task
@@ -53,8 +57,11 @@ EVAL_SAMPLE_SEED = 777_777  # never used by a tuning round
 
 # The knobs that change results; a resumed run must match them (batch size and device do not).
 RESULT_KEYS = ("rounds", "episodes", "eval_episodes", "train_worlds", "max_pairs", "epochs", "lr", "beta",
-               "batch_pairs", "ft_epochs", "ft_lr", "ft_batch_pairs", "ft_max_pairs", "teacher_flip",
-               "teacher_tie", "max_steps", "seed", "checkpoint")
+               "batch_pairs", "ft_epochs", "ft_lr", "ft_batch_pairs", "ft_max_pairs", "lora_rank", "lora_lr",
+               "bitfit_lr", "teacher_flip", "teacher_tie", "max_steps", "seed", "checkpoint")
+WEIGHT_BASELINES = {"full_ft": "full", "lora": "lora", "bitfit": "bitfit"}  # result key -> PeftConfig.method
+__all__ = ["ReproConfig", "TaskRun", "markdown", "methods", "relative_improvement", "reproduce", "summarize",
+           "world_seeds"]
 
 
 @dataclass
@@ -73,6 +80,9 @@ class ReproConfig:
     ft_lr: float = 1e-4
     ft_batch_pairs: int = 32
     ft_max_pairs: int = 512
+    lora_rank: int = 8
+    lora_lr: float = 1e-3  # adapters start at zero and see a tiny share of the weights: a larger step than ft_lr
+    bitfit_lr: float = 1e-3
     teacher_flip: float | None = None  # None: pairs straight from rewards; else a SyntheticTeacher
     teacher_tie: float = 0.0
     max_steps: int | None = None  # override every task's time limit
@@ -159,21 +169,24 @@ class TaskRun:
                 "z_shift": float((res.z - z.cpu()).norm())}
         return res.z, info
 
-    def finetune(self, trajs: list[Trajectory], pairs: list[Pair], z0: torch.Tensor,
-                 cache: FeatureCache) -> tuple[torch.nn.Module | None, dict[str, Any]]:
+    def finetune(self, trajs: list[Trajectory], pairs: list[Pair], z0: torch.Tensor, cache: FeatureCache,
+                 method: str = "full") -> tuple[torch.nn.Module | None, dict[str, Any]]:
+        """One weight-tuning baseline (`pgt_core.peft` method) on the same capped decisive pairs."""
         c = self.cfg
+        lr = {"full": c.ft_lr, "lora": c.lora_lr, "bitfit": c.bitfit_lr}[method]
         decisive = [p for p in pairs if p.decisive]
         if len(decisive) > c.ft_max_pairs:
             keep = np.sort(np.random.default_rng([c.seed, 99]).choice(len(decisive), c.ft_max_pairs, replace=False))
             decisive = [decisive[k] for k in keep]
         try:
-            res = finetune_policy(self.f.policy, trajs, decisive, z0, beta=c.beta, lr=c.ft_lr, epochs=c.ft_epochs,
-                                  batch_pairs=c.ft_batch_pairs, seed=c.seed, ref_cache=cache, device=c.device)
+            res = finetune_policy(self.f.policy, trajs, decisive, z0, beta=c.beta, lr=lr, epochs=c.ft_epochs,
+                                  batch_pairs=c.ft_batch_pairs, seed=c.seed, ref_cache=cache, device=c.device,
+                                  peft=PeftConfig(method, rank=c.lora_rank))
         except TuningError as exc:
-            _log(f"{self.task.name}: full fine-tuning skipped: {exc}")
+            _log(f"{self.task.name}: {method} fine-tuning skipped: {exc}")
             return None, {"skipped": str(exc)}
         return res.policy, {"best_epoch": res.best_epoch, "best_val_loss": res.best_val_loss,
-                            "n_train": res.n_train, "seconds": round(res.seconds, 2)}
+                            "n_train": res.n_train, "seconds": round(res.seconds, 2), "trainable": res.trainable}
 
     def run(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         c, name = self.cfg, self.task.name
@@ -193,12 +206,13 @@ class TaskRun:
                 z_bc, baselines["bc_positive"] = self.tune(trajs, pairs, z0, cache, loss="bc_positive")
                 latents["bc_positive"] = z_bc
                 success["bc_positive"] = self.evaluate("bc_positive", z_bc)
-                ft_policy, baselines["full_ft"] = self.finetune(trajs, pairs, z0, cache)
-                if ft_policy is not None:
-                    success["full_ft"] = self.evaluate("full_ft", z0, ft_policy)
-                else:
-                    success["full_ft"], self.outcomes["full_ft"] = dict(success["z0"]), dict(self.outcomes["z0"])
-                del ft_policy
+                for key, method in WEIGHT_BASELINES.items():
+                    ft_policy, baselines[key] = self.finetune(trajs, pairs, z0, cache, method)
+                    if ft_policy is not None:
+                        success[key] = self.evaluate(key, z0, ft_policy)
+                    else:  # skipped: the baseline is the untouched policy
+                        success[key], self.outcomes[key] = dict(success["z0"]), dict(self.outcomes["z0"])
+                    del ft_policy
             z, info = self.tune(trajs, pairs, z, cache)
             latents[f"pgt_{r}"] = z
             success[f"pgt_{r}"] = self.evaluate(f"pgt_{r}", z)
@@ -292,7 +306,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[ReproConfig, str]:
     ap.add_argument("--ft-epochs", type=int, default=None)
     ap.add_argument("--ft-lr", type=float, default=None)
     ap.add_argument("--ft-batch-pairs", type=int, default=None)
-    ap.add_argument("--ft-max-pairs", type=int, default=None)
+    ap.add_argument("--ft-max-pairs", type=int, default=None, help="decisive pairs for the weight-tuning baselines")
+    ap.add_argument("--lora-rank", type=int, default=None)
+    ap.add_argument("--lora-lr", type=float, default=None)
+    ap.add_argument("--bitfit-lr", type=float, default=None)
     ap.add_argument("--teacher-flip", type=float, default=None, help="label with a noisy synthetic teacher")
     ap.add_argument("--teacher-tie", type=float, default=None)
     ap.add_argument("--max-steps", type=int, default=None, help="override every task's time limit")

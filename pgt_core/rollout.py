@@ -45,7 +45,16 @@ class RolloutEngine(Protocol):
 
 
 def default_env_factory() -> GoalEnv:
-    """A Crafter world with no time limit of its own (tasks impose theirs)."""
+    """A Crafter world with no time limit of its own (tasks impose theirs), generated once per seed
+    in this process and restored from the process-wide world cache afterwards."""
+    from pgt_core.envs.crafter_env import CrafterEnv
+    from pgt_core.envs.world_cache import SHARED
+
+    return CrafterEnv(world_cache=SHARED)
+
+
+def uncached_env_factory() -> GoalEnv:
+    """A Crafter world generated afresh on every reset (the reference the cache is checked against)."""
     from pgt_core.envs.crafter_env import CrafterEnv
 
     return CrafterEnv()

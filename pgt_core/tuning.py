@@ -6,8 +6,9 @@
   something measurably worse than where it started on held-out pairs).
   loss="dpo" (default), "ipo" (ties used with target margin 0) or "bc_positive" (maximise the
   log-likelihood of preferred trajectories only; the no-negatives baseline).
-- `finetune_policy`: the full fine-tuning baseline; a deep copy of the policy has all its
-  weights trained with DPO under the fixed z0, with the frozen original as reference.
+- `finetune_policy`: the weight-tuning baselines; a deep copy of the policy has all its weights
+  (full fine-tuning), LoRA adapters or only its biases (BitFit; `pgt_core.peft`) trained with
+  DPO under the fixed z0, with the frozen original as reference.
 
 A non-finite loss raises `TuningError`; the worker relies on it to keep the previous latent.
 """
@@ -27,6 +28,7 @@ from pgt_core.guard import NO_GUARD, BehaviourMeter, Guard, enforce
 from pgt_core.logprob import FeatureCache, trajectory_logprobs
 from pgt_core.losses import Metrics, bc_positive_loss, dpo_loss, ipo_loss
 from pgt_core.pairs import Pair
+from pgt_core.peft import PeftConfig, make_student, trainable_count
 from pgt_core.trajectory import Trajectory
 from pgt_core.tuning_data import Items, SplitBy, TuningError, group_batches, items_from_pairs, split_items
 
@@ -129,6 +131,8 @@ class FinetuneResult:
     n_train: int
     n_val: int
     seconds: float
+    method: str = "full"
+    trainable: int = 0  # parameters trained
 
 
 # -- one loss over a batch of items ----------------------------------------------------------------
@@ -344,28 +348,30 @@ def finetune_policy(policy: torch.nn.Module, trajs: Sequence[Trajectory], pairs:
                     *, loss: LossName = "dpo", beta: float = 0.1, lr: float = 1e-4, epochs: int = 3,
                     val_fraction: float = 0.2, batch_pairs: int | None = 16, seed: int = 0,
                     ref_cache: FeatureCache | None = None, device: str | torch.device | None = None,
-                    progress: Progress | None = None) -> FinetuneResult:
-    """Full fine-tuning baseline: train every weight of a copy of `policy` with DPO under the fixed z0.
+                    progress: Progress | None = None, peft: PeftConfig | None = None) -> FinetuneResult:
+    """Weight-tuning baseline: train a copy of `policy` with DPO under the fixed z0; `peft` says which
+    weights (default: all of them; LoRA adapters or biases only, `pgt_core.peft`).
 
-    The reference is the frozen original (cached features allowed, `ref_cache`); the copy goes
-    through the generic path because its features change as it trains. The copy with the
-    lowest held-out loss is returned frozen; `policy` itself is not modified.
+    The reference is the frozen original (cached features allowed, `ref_cache`). A copy whose frame
+    features cannot change (LoRA on the FiLM/head layers) trains on those cached features too; the
+    others go through the generic path. The copy with the lowest held-out loss is returned frozen;
+    `policy` itself is not modified.
     """
-    dev, z0, items, _, ref = _prepare(policy, trajs, pairs, z0, loss, device,
-                                      ref_cache if ref_cache is not None else True)
-    student = copy.deepcopy(policy).to(dev).eval()
-    params = [p for p in student.parameters()]
-    for p in params:
-        p.requires_grad_(True)
+    peft = peft or PeftConfig()
+    dev, z0, items, cache, ref = _prepare(policy, trajs, pairs, z0, loss, device,
+                                          ref_cache if ref_cache is not None else True)
+    student, params, features_frozen = make_student(policy, peft)
+    student.to(dev)
     best = {"state": copy.deepcopy(student.state_dict())}
 
     def snapshot() -> None:
         best["state"] = copy.deepcopy(student.state_dict())
 
-    fit = _fit(loss, beta, items, _scorer(student, trajs, None, lambda: z0), ref, _lengths(trajs),
-               torch.optim.Adam(params, lr=lr), epochs=epochs, val_fraction=val_fraction, batch_pairs=batch_pairs,
-               seed=seed, snapshot=snapshot, progress=progress)
+    fit = _fit(loss, beta, items, _scorer(student, trajs, cache if features_frozen else None, lambda: z0), ref,
+               _lengths(trajs), torch.optim.Adam(params, lr=lr), epochs=epochs, val_fraction=val_fraction,
+               batch_pairs=batch_pairs, seed=seed, snapshot=snapshot, progress=progress)
     student.load_state_dict(best["state"])
     for p in student.parameters():
         p.requires_grad_(False)
-    return FinetuneResult(student, fit.history, fit.best_epoch, fit.best_loss, fit.n_train, fit.n_val, fit.seconds)
+    return FinetuneResult(student, fit.history, fit.best_epoch, fit.best_loss, fit.n_train, fit.n_val, fit.seconds,
+                          peft.method, trainable_count(params))

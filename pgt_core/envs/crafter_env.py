@@ -14,6 +14,7 @@ import numpy as np
 from crafter import constants
 
 from pgt_core.envs.base import StepResult
+from pgt_core.envs.world_cache import WorldCache, restore, snapshot
 
 ACTION_NAMES: tuple[str, ...] = tuple(constants.actions)
 ACHIEVEMENTS: tuple[str, ...] = tuple(constants.achievements)
@@ -36,16 +37,20 @@ if getattr(crafter.Env._balance_chunk, "__name__", "") != "_deterministic_balanc
 class CrafterEnv:
     """One Crafter world at a time; `reset(seed)` regenerates the world from `seed` alone.
 
-    `max_steps` is the backend's time limit; tasks usually set a shorter one.
+    `max_steps` is the backend's time limit; tasks usually set a shorter one. With a
+    `world_cache`, each seed's world is generated once and later resets restore it
+    (`pgt_core.envs.world_cache`); the episode is the same either way.
     """
 
     action_names = ACTION_NAMES
     frame_shape = (64, 64, 3)
 
-    def __init__(self, max_steps: int = 10000, size: int = 64) -> None:
+    def __init__(self, max_steps: int = 10000, size: int = 64, world_cache: WorldCache | None = None) -> None:
         self.max_steps = max_steps
         self.frame_shape = (size, size, 3)
         self._env = crafter.Env(size=(size, size), length=max_steps, seed=0)
+        self._textures = self._env._textures
+        self.world_cache = world_cache
         self._achievements: dict[str, int] = {}
         self.seed: int | None = None
 
@@ -53,13 +58,22 @@ class CrafterEnv:
     def reset(self, seed: int) -> np.ndarray:
         seed = int(seed)
         self.seed = seed
-        env = self._env
-        # Crafter seeds the world with hash((seed, episode)); pin both so the world is a
-        # function of `seed` only, however many episodes this object has played.
-        env._seed = seed
-        env._episode = 0
-        frame = env.reset()
-        self._achievements = dict(env._player.achievements)
+        cache = self.world_cache
+        key = (seed, self.frame_shape, self.max_steps)
+        snap = cache.get(key) if cache is not None else None
+        if snap is not None:
+            self._env = restore(snap, self._textures)
+            frame = self._env.render()
+        else:
+            env = self._env
+            # Crafter seeds the world with hash((seed, episode)); pin both so the world is a
+            # function of `seed` only, however many episodes this object has played.
+            env._seed = seed
+            env._episode = 0
+            frame = env.reset()
+            if cache is not None:
+                cache.put(key, snapshot(env, self._textures))
+        self._achievements = dict(self._env._player.achievements)
         return frame
 
     def step(self, action: int) -> StepResult:

@@ -72,6 +72,15 @@ class GoalEncoder(nn.Module):
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         b, k = clip.shape[:2]
         f = self.cnn(frames_to_tensor(clip.reshape(b * k, *clip.shape[2:]))).view(b, k, -1)
+        return self._from_features(f)
+
+    def forward_frames(self, frames: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """The same as `forward(frames[index])`, with the CNN run once per distinct frame: in a training
+        batch many clips share frames (clips of one episode overlap), frames [U, H, W, 3], index [B, K]."""
+        f = self.cnn(frames_to_tensor(frames))[index]
+        return self._from_features(f)
+
+    def _from_features(self, f: torch.Tensor) -> torch.Tensor:
         t = F.relu(self.temporal(f.transpose(1, 2))).transpose(1, 2)
         pooled = torch.cat([t.mean(1), t.amax(1), f[:, -1] - f[:, 0]], dim=-1)
         return self.proj(pooled)

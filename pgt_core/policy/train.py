@@ -2,6 +2,7 @@
 
     python -m pgt_core.policy.train                      # ~1 h on 2 CPU cores, writes the shipped checkpoint
     python -m pgt_core.policy.train --minutes 5 --episodes 60 --out /tmp/f.pt   # a quick smoke run
+    python -m pgt_core.policy.train --device cuda --threads 4        # on a GPU (nothing requires one)
 
 Recipe (one script, CleanRL style):
 1. Record scripted multi-skill demonstrations (`pgt_core.policy.demos`).
@@ -11,7 +12,10 @@ Recipe (one script, CleanRL style):
    With probability `swap_prob` the clip comes from another episode with the same
    achievement, so the goal encoder learns what a clip achieves rather than where.
 3. Train goal encoder + policy jointly with cross-entropy on the demonstrator's actions,
-   over windows of consecutive steps (the GRU sees real history).
+   over windows of consecutive steps (the GRU sees real history). Speed without changing the
+   model (`benchmarks/bench_train.py` measures it against the shipped checkpoint's settings):
+   bfloat16 autocast, the goal CNN once per distinct clip frame, the next batch sampled in a
+   thread, one torch thread on a shared 2-core machine. Every knob is a field of `Args`.
 4. Pick one prompt clip per task from held-out demonstrations ("the human-selected prompt")
    and save everything, with the config and data seeds, as a float16 bundle (< 20 MB).
 """
@@ -20,8 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator, Literal
 
 import numpy as np
 import torch
@@ -34,6 +40,7 @@ from pgt_core.seeds import DEMO_WORLD_BASE, PROMPT_WORLD_BASE
 from pgt_core.tasks import CRAFTER_TASKS
 from pgt_core.trajectory import Trajectory
 
+Precision = Literal["fp32", "bf16"]
 RELABEL_HORIZON = 60
 PROMPT_EPISODES = 60  # held-out demonstrations the prompt clips are picked from
 
@@ -143,19 +150,36 @@ class WindowSampler:
             goal_slots.append(slots)
         if not clip_idx:  # no labelled step at all: a dummy clip keeps shapes valid
             clip_idx.append(self._clip(int(frame_idx[0][0])))
+        # Clips of one episode overlap (and repeat across windows): each distinct frame is sent once.
+        distinct, clip_index = np.unique(np.stack(clip_idx), return_inverse=True)
         return {
             "frames": torch.from_numpy(d.frames[np.stack(frame_idx)]),
             "actions": torch.from_numpy(np.stack(acts)).clamp_min(0),
             "mask": torch.from_numpy(np.stack(masks)),
             "slots": torch.from_numpy(np.stack(goal_slots)),
-            "clips": torch.from_numpy(d.frames[np.stack(clip_idx)]),
+            "clip_frames": torch.from_numpy(d.frames[distinct]),  # [U, H, W, 3]
+            "clip_index": torch.from_numpy(clip_index.reshape(len(clip_idx), self.k)),  # [C, K] into clip_frames
         }
 
 
-def bc_loss(policy: GoalConditionedPolicy, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
-    z_clips = policy.encode_goal(batch["clips"])  # [C, latent]
-    z = z_clips[batch["slots"]]  # [B, W, latent]
-    logits, _ = policy(batch["frames"], z)
+def bc_loss(policy: GoalConditionedPolicy, batch: dict[str, torch.Tensor], *, distinct_clip_frames: bool = True,
+            precision: Precision = "fp32") -> tuple[torch.Tensor, float]:
+    """Cross-entropy on the demonstrator's actions under each step's goal clip.
+
+    distinct_clip_frames: the goal encoder's CNN runs once per distinct clip frame (the same z;
+    False runs it on every frame of every clip, as the shipped checkpoint was trained).
+    precision="bf16": the network under bfloat16 autocast (convolutions and matmuls ~2x faster on
+    CPUs with AVX-512 BF16 and on GPUs); the loss itself in float32.
+    """
+    device = batch["frames"].device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        if distinct_clip_frames:
+            z_clips = policy.goal_encoder.forward_frames(batch["clip_frames"], batch["clip_index"])  # [C, latent]
+        else:
+            z_clips = policy.encode_goal(batch["clip_frames"][batch["clip_index"]])
+        z = z_clips[batch["slots"]]  # [B, W, latent]
+        logits, _ = policy(batch["frames"], z)
+    logits = logits.float()
     mask = batch["mask"].float()
     ce = F.cross_entropy(logits.flatten(0, 1), batch["actions"].flatten(), reduction="none").view_as(mask)
     loss = (ce * mask).sum() / mask.sum().clamp_min(1)
@@ -184,41 +208,100 @@ def select_prompts(paths: list[Path], clip_len: int, noise: float) -> dict[str, 
 
 
 @torch.no_grad()
-def evaluate_bc(policy: GoalConditionedPolicy, sampler: WindowSampler, batches: int) -> tuple[float, float]:
+def evaluate_bc(policy: GoalConditionedPolicy, sampler: WindowSampler, batches: int,
+                device: torch.device | str = "cpu") -> tuple[float, float]:
     policy.eval()
     losses, accs = [], []
     for _ in range(batches):
-        loss, acc = bc_loss(policy, sampler.sample(8))
+        loss, acc = bc_loss(policy, {k: v.to(device) for k, v in sampler.sample(8).items()})
         losses.append(float(loss))
         accs.append(acc)
     policy.train()
     return float(np.mean(losses)), float(np.mean(accs))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--episodes", type=int, default=800, help="training demonstrations")
-    ap.add_argument("--val-episodes", type=int, default=40)
-    ap.add_argument("--length", type=int, default=200, help="steps per demonstration")
-    ap.add_argument("--first-seed", type=int, default=DEMO_WORLD_BASE)
-    ap.add_argument("--data", default="data/demos")
-    ap.add_argument("--minutes", type=float, default=50.0, help="training time budget")
-    ap.add_argument("--max-updates", type=int, default=1_000_000)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--window", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--swap-prob", type=float, default=0.3)
-    ap.add_argument("--prompt-noise", type=float, default=0.25)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--init", default=None, help="continue training from this bundle's weights")
-    ap.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
-    args = ap.parse_args()
+@dataclass
+class Args:
+    """Every knob of a training run (recorded in the checkpoint's meta)."""
 
+    episodes: int = 800  # training demonstrations
+    val_episodes: int = 40
+    length: int = 200  # steps per demonstration
+    first_seed: int = DEMO_WORLD_BASE
+    data: str = "data/demos"
+    minutes: float = 50.0  # training time budget
+    max_updates: int = 1_000_000
+    batch: int = 16  # windows per update
+    window: int = 64  # consecutive steps per window (the GRU sees this much history)
+    lr: float = 3e-4
+    swap_prob: float = 0.3
+    prompt_noise: float = 0.25
+    seed: int = 0
+    threads: int = 1  # torch threads; on a shared 2-core machine 1 beats 2 (no thread barriers to wait at)
+    workers: int = 2  # demonstration recording processes
+    device: str = "cpu"  # or "cuda"
+    precision: Precision = "bf16"  # "fp32": as the shipped checkpoint was trained
+    distinct_clip_frames: bool = True  # False: the goal CNN over every frame of every clip (the shipped recipe)
+    prefetch: bool = True  # sample the next batch in a thread while this one trains
+    init: str | None = None  # continue training from this bundle's weights
+    out: str = str(DEFAULT_CHECKPOINT)
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, f in Args.__dataclass_fields__.items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(f.default, bool):
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = type(f.default) if f.default is not None else str
+            ap.add_argument(flag, type=kind, default=f.default)
+    return Args(**vars(ap.parse_args(argv)))
+
+
+def command_line(args: Args) -> str:
+    """The command that repeats this run (output paths left out)."""
+    parts = []
+    for k, v in asdict(args).items():
+        flag = "--" + k.replace("_", "-")
+        if k in ("out", "data") or v is None:
+            continue
+        parts.append((flag if v else "--no-" + flag[2:]) if isinstance(v, bool) else f"{flag} {v}")
+    return "python -m pgt_core.policy.train " + " ".join(parts)
+
+
+def batches(sampler: WindowSampler, batch: int, device: torch.device, prefetch: bool) -> Iterator[dict]:
+    """Endless training batches on `device`; with `prefetch` the next one is sampled in a thread (numpy
+    indexing and torch copies release the GIL) while the current one trains. The order is the same."""
+    def one() -> dict[str, torch.Tensor]:
+        return {k: v.to(device, non_blocking=True) for k, v in sampler.sample(batch).items()}
+
+    if not prefetch:
+        while True:
+            yield one()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(one)
+        while True:
+            current, pending = pending.result(), pool.submit(one)
+            yield current
+
+
+def train_step(policy: GoalConditionedPolicy, opt: torch.optim.Optimizer, batch: dict[str, torch.Tensor],
+               args: Args) -> tuple[torch.Tensor, float]:
+    loss, acc = bc_loss(policy, batch, distinct_clip_frames=args.distinct_clip_frames, precision=args.precision)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+    opt.step()
+    return loss, acc
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
+    device = torch.device(args.device)
     t0 = time.time()
     train_paths = record_many(args.first_seed, args.episodes, args.length, args.data, args.workers)
     val_first = args.first_seed + args.episodes
@@ -240,31 +323,30 @@ def main() -> None:
         for p in policy.parameters():
             p.requires_grad_(True)
         previous_updates = int(start.meta.get("updates", 0))
+    policy.to(device)
     opt = torch.optim.Adam(policy.parameters(), lr=args.lr)
     deadline = time.time() + args.minutes * 60
     history = []
     update = 0
+    stream = batches(sampler, args.batch, device, args.prefetch)
     while time.time() < deadline and update < args.max_updates:
-        loss, acc = bc_loss(policy, sampler.sample(args.batch))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
-        opt.step()
+        loss, acc = train_step(policy, opt, next(stream), args)
         update += 1
         if update % 200 == 0:
-            val_loss, val_acc = evaluate_bc(policy, val_sampler, 4)
+            val_loss, val_acc = evaluate_bc(policy, val_sampler, 4, device)
             history.append({"update": update, "loss": float(loss.detach()), "acc": acc,
                             "val_loss": val_loss, "val_acc": val_acc})
             print(json.dumps({**history[-1], "minutes": round((time.time() - t0) / 60, 1)}), flush=True)
+    stream.close()
+    policy.cpu()
 
     # Prompt clips come from their own worlds (the shipped bundle was trained with first_seed = DEMO_WORLD_BASE).
     prompt_first = PROMPT_WORLD_BASE + (args.first_seed - DEMO_WORLD_BASE)
     prompt_paths = record_many(prompt_first, PROMPT_EPISODES, args.length, args.data, args.workers)
     prompts = select_prompts(prompt_paths, cfg.clip_len, args.prompt_noise)
     meta = {
-        "trained_with": "python -m pgt_core.policy.train " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "data")),
-        "args": vars(args),
+        "trained_with": command_line(args),
+        "args": asdict(args),
         "demo_seeds": [args.first_seed, args.first_seed + args.episodes],
         "val_seeds": [val_first, val_first + args.val_episodes],
         "prompt_seeds": [prompt_first, prompt_first + PROMPT_EPISODES],

@@ -39,7 +39,7 @@ def choice(page, name: str):
 
 
 def sync_status(page):
-    return page.get_by_role("status", name="Label sync")
+    return page.get_by_role("status", name="Answer sync")
 
 
 def hidden_videos_ready(page):
@@ -56,10 +56,14 @@ def open_annotator(browser, url: str):
     page.on("pageerror", lambda e: errors.append(str(e)))
     traffic = Traffic(page)
     page.goto(url + "/")
-    expect(page.get_by_text("Enter your name (top left) to start labeling.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Enter your name (top left) to start.")).to_be_visible(timeout=30_000)
     name = page.get_by_label("Annotator")
     name.fill("tester")
     name.press("Enter")
+    instructions = page.get_by_role("dialog", name="Instructions")  # before the first answer of the task
+    expect(instructions).to_be_visible(timeout=15_000)
+    instructions.get_by_role("button", name="Got it").click()
+    expect(instructions).to_be_hidden()
     expect(choice(page, "Left is better")).to_be_enabled(timeout=15_000)
     return page, errors, traffic
 
@@ -129,8 +133,8 @@ def test_label_five_pairs_with_keys_and_clicks(session):
         if i == 0:
             expect(sync_status(page)).to_have_text(re.compile(r"^saving \d+…$"))
         page.context.set_offline(False)
-    expect(sync_status(page)).to_have_text("all labels saved ✓", timeout=30_000)
-    expect(page.get_by_text("6 / 8 labelled", exact=True)).to_be_visible()
+    expect(sync_status(page)).to_have_text("all answers saved ✓", timeout=30_000)
+    expect(page.get_by_role("status", name="Your count")).to_have_text("5 answered · 0 min")  # the skip is no answer
 
     offered = traffic.pairs()
     labels = traffic.labels()
@@ -139,7 +143,7 @@ def test_label_five_pairs_with_keys_and_clicks(session):
     for lb in labels:  # each label names the pair and its sides as the server sent them
         pair = offered[lb["pair_id"]]
         assert (lb["left_traj"], lb["right_traj"]) == (pair["left"]["id"], pair["right"]["id"])
-        assert lb["annotator"] == "tester"
+        assert lb["annotator"] == "tester" and lb["playback_rate"] == 1
 
     if os.environ.get("PGT_SCREENSHOT"):
         page.wait_for_timeout(1200)
@@ -176,7 +180,7 @@ def test_first_start_shows_a_progress_bar_then_pairs(browser, tmp_path):
             expect(page.get_by_role("progressbar", name="Preparing episodes")).to_be_visible()
             expect(choice(page, "Left is better")).to_be_enabled(timeout=120_000)
             expect(preparing).to_be_hidden()
-            expect(page.get_by_text(re.compile(r"^\d+ / 12 labelled$"))).to_be_visible()
+            expect(page.get_by_role("status", name="Your count")).to_have_text("0 answered · 0 min")
             expect(page.get_by_label("Annotator")).to_have_value("first")
         finally:
             page.close()

@@ -14,7 +14,7 @@ def test_quick_reproduction_runs_end_to_end_and_resumes(tmp_path, capsys):
     data = repro.main(["--quick", "--untrained", "--out", str(out), "--episodes", "10", "--eval-episodes", "4",
                        "--max-steps", "25"])
     row = data["tasks"]["collect_sapling"]
-    methods = {"z0", "pgt_1", "pgt_2", "bc_positive", "full_ft"}
+    methods = {"z0", "pgt_1", "pgt_2", "bc_positive", "full_ft", "lora", "bitfit"}
     assert set(row["success"]) == methods
     assert all(0.0 <= row["success"][m][s] <= 1.0 for m in methods for s in ("id", "ood"))
     assert [r["round"] for r in row["rounds"]] == [1, 2]
@@ -22,9 +22,12 @@ def test_quick_reproduction_runs_end_to_end_and_resumes(tmp_path, capsys):
     assert all(len(row["outcomes"][m][s]) == 4 for m in methods for s in ("id", "ood"))
     assert all(row["success"][m]["id"] == sum(row["outcomes"][m]["id"]) / 4 for m in methods)
     assert row["rounds"][0]["decisive_pairs"] > 0 and "best_epoch" in row["rounds"][0]  # tuning really ran
-    assert "best_epoch" in row["baselines"]["bc_positive"] and "best_epoch" in row["baselines"]["full_ft"]
+    assert all("best_epoch" in row["baselines"][m] for m in ("bc_positive", "full_ft", "lora", "bitfit"))
+    trainable = {m: row["baselines"][m]["trainable"] for m in ("full_ft", "lora", "bitfit")}
+    assert trainable["lora"] < trainable["full_ft"] and trainable["bitfit"] < trainable["full_ft"]
     saved = json.loads((out / "results.json").read_text())
     assert saved["summary"]["tasks"] == 1 and "PGT 2 rounds" in saved["table"]
+    assert "| LoRA | BitFit |" in saved["table"] and "rel_improvement_lora" in saved["summary"]["id"]
     assert (out / "table.md").exists() and set(torch.load(out / "latents" / "collect_sapling.pt")) >= {"z0", "pgt_2"}
     assert "| collect_sapling |" in capsys.readouterr().out
 
@@ -59,6 +62,14 @@ def test_summary_relative_improvement_skips_zero_baselines_and_counts_wins():
     table = repro.markdown(rows, 3, 10)
     assert "| c | 0% (0-28) | 30% (11-60) | 30% (11-60) | 0% (0-28) | 0% (0-28) |" in table and "+50.0%" in table
     assert "intervals only" in table  # rows without per-episode outcomes get no paired test
+    assert "LoRA" not in table  # results made before a baseline existed still summarise, without its column
+    peft_rows = [dict(r, success={**r["success"], "lora": r["success"]["z0"], "bitfit": r["success"]["pgt_1"]})
+                 for r in rows]
+    s = repro.summarize(peft_rows, rounds=3)
+    assert s["id"]["pgt_beats_lora"] == 2 and s["id"]["pgt_beats_bitfit"] == 0
+    assert s["id"]["rel_improvement_bitfit"] == pytest.approx(s["id"]["rel_improvement_pgt_1"])
+    assert "| c | 0% (0-28) | 30% (11-60) | 30% (11-60) | 0% (0-28) | 0% (0-28) | 0% (0-28) | 30% (11-60) |" in \
+        repro.markdown(peft_rows, 3, 10)
 
 
 def test_the_table_marks_significant_changes_on_the_same_episodes_and_counts_them():

@@ -6,6 +6,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -91,35 +92,66 @@ def out_of_sync(states: list[dict[str, Any]]) -> float:
 
 
 class Traffic:
-    """What a page sent and got over the network, recorded as it happens (label POST bodies,
-    /api/pairs/next answers)."""
+    """What a page sent and got over the network, recorded as it happens (label, answer and undo POST bodies,
+    the items /api/next and /api/pairs/next offered, and the query of every /api/next request)."""
 
     def __init__(self, page: Any) -> None:
         self.label_posts: list[dict[str, Any]] = []
+        self.answer_posts: list[dict[str, Any]] = []
+        self.undo_posts: list[dict[str, Any]] = []
+        self.next_queries: list[dict[str, str]] = []
         self._pair_responses: list[Any] = []
+        self._item_responses: list[Any] = []
         page.on("request", self._request)
         page.on("response", self._response)
 
     def _request(self, request: Any) -> None:
-        if request.method == "POST" and request.url.endswith("/api/labels"):
-            self.label_posts.append(request.post_data_json)
+        path = urlsplit(request.url).path
+        if request.method == "POST":
+            posts = {"/api/labels": self.label_posts, "/api/answers": self.answer_posts, "/api/undo": self.undo_posts}
+            if path in posts:
+                posts[path].append(request.post_data_json)
+        elif path == "/api/next":
+            self.next_queries.append(dict(parse_qsl(urlsplit(request.url).query)))
 
     def _response(self, response: Any) -> None:
-        if "/api/pairs/next" in response.url and response.ok:
+        if not response.ok:
+            return
+        path = urlsplit(response.url).path
+        if path == "/api/pairs/next":
             self._pair_responses.append(response)
+        elif path == "/api/next":
+            self._item_responses.append(response)
+
+    def items(self) -> dict[str, dict[str, Any]]:
+        """Every item /api/next offered, by item id ("p3", "q7")."""
+        out = {}
+        for r in self._item_responses:
+            item = r.json()["item"]
+            if item:
+                out[item["item"]] = item
+        return out
 
     def pairs(self) -> dict[int, dict[str, Any]]:
-        """Every pair the server offered, by id."""
-        out = {}
+        """Every pair the server offered (by /api/next or /api/pairs/next), by id."""
+        out = {item["id"]: item for item in self.items().values() if item["kind"] == "pair"}
         for r in self._pair_responses:
             pair = r.json()["pair"]
             if pair:
                 out[pair["id"]] = pair
         return out
 
-    def labels(self) -> list[dict[str, Any]]:
-        """The labels sent, once each (a retry repeats its submission id), in order."""
+    @staticmethod
+    def _once(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
-        for body in self.label_posts:
+        for body in posts:
             seen.setdefault(body["submission_id"], body)
         return list(seen.values())
+
+    def labels(self) -> list[dict[str, Any]]:
+        """The labels sent, once each (a retry repeats its submission id), in order."""
+        return self._once(self.label_posts)
+
+    def answers(self) -> list[dict[str, Any]]:
+        """The answers to questions sent, once each, in order."""
+        return self._once(self.answer_posts)

@@ -1,99 +1,71 @@
-/* PGT Studio annotator: two episodes of one task side by side in the shared player, labelled by keys.
+/* PGT Studio annotator: the next item of a task (a pair, one episode, or K at once) in the shared player,
+ * answered by keys or clicks.
  *
- * Renders into #pgt-annotator (inside the Gradio page at /, or the bare page at /annotate) and talks
- * to the annotator's part of the JSON API.
+ * Renders into #pgt-annotator (inside the Gradio page at /, or the bare page at /annotate) and talks to the
+ * annotator's part of the JSON API (`/api/next`, `/api/labels`, `/api/answers`, `/api/undo`).
  *
  * Why it is built this way:
- * - The player holds two sets of videos: the pair on screen and the next pair, fetched and decoded
- *   in advance in the hidden set. Labelling shows the hidden set at once; then the set that went out
- *   of sight prefetches the pair after.
- * - Labels go through a LabelQueue (localStorage, client-made submission ids, retried until the
- *   server acknowledges them), so the next pair never waits on the network.
+ * - The player holds two sets of videos: the item on screen and the next one, fetched and decoded in advance
+ *   in the hidden set. Answering shows the hidden set at once; then the set that went out of sight prefetches
+ *   the item after.
+ * - Answers go through an AnswerQueue (localStorage, client-made submission ids, retried until the server
+ *   acknowledges them), so the next item never waits on the network.
+ * - Each mode (modes/*.js) turns an item into the player's entries, its buttons and its keys; this file only
+ *   runs the queue of items, so every mode records the same things (who, what was shown where, speed, time).
+ * - A tab names itself to the server with an id of its own (`client`), so two tabs of one person are sent
+ *   different items.
  */
 
 import { api, query } from "../shared/api.js";
-import { h, isTyping, Notice, set, sleep, text } from "../shared/dom.js";
-import { pretty } from "../shared/format.js";
+import { h, Notice, set, sleep, text } from "../shared/dom.js";
+import { plural, pretty } from "../shared/format.js";
 import { SyncedPlayer } from "../shared/player.js";
-import { LabelQueue } from "./label_queue.js";
+import { AnswerQueue, submissionId } from "./answer_queue.js";
+import { bindKeys } from "./keys.js";
+import { episode } from "./modes/episode.js";
+import { group } from "./modes/group.js";
+import { pairwise } from "./modes/pairwise.js";
+import { OwnCount } from "./own_count.js";
+import { bootView, doneView, InstructionsPanel, progressView, syncView } from "./views.js";
 
-const KEYMAP = { ArrowLeft: "left", ArrowRight: "right", ArrowDown: "tie", ArrowUp: "both_bad", s: "skip", S: "skip" };
-const CHOICES = [ // choice, button text, key glyph, aria-keyshortcuts
-  ["left", "Left is better", "←", "ArrowLeft"],
-  ["tie", "Tie", "↓", "ArrowDown"],
-  ["both_bad", "Both bad", "↑", "ArrowUp"],
-  ["right", "Right is better", "→", "ArrowRight"],
-  ["skip", "Skip", "S", "S"],
-];
+const MODES = { pairwise, per_episode: episode, best_of_k: group };
 const STORE = { name: "pgt.annotator", task: "pgt.task", pending: "pgt.pending", speed: "pgt.speed" };
 const RECHECK_MS = 15_000;
 const PREFETCH_RETRY_MS = 2000;
 const EXCLUDE_MAX = 100;
-
-/** "n / total labelled" with a bar; never shown going backwards. */
-function progressView() {
-  const label = h("span", { class: "pgt-progress-text" });
-  const fill = h("div", { class: "pgt-fill" });
-  const bar = h("div", { class: "pgt-bar", role: "progressbar", "aria-label": "Your progress", "aria-valuemin": "0" }, fill);
-  return {
-    el: h("div", { class: "pgt-progress" }, label, bar),
-    update({ done, total }) {
-      text(label, `${done} / ${total} labelled`);
-      set(bar, { "aria-valuemax": String(total), "aria-valuenow": String(done) });
-      fill.style.width = `${total ? (100 * done) / total : 0}%`;
-    },
-  };
-}
-
-/** "saving n…" / "all labels saved ✓", announced politely. */
-function syncView() {
-  const el = h("span", { class: "pgt-sync", role: "status", "aria-label": "Label sync" });
-  return {
-    el,
-    update(n) {
-      text(el, n ? `saving ${n}…` : "all labels saved ✓");
-      set(el, { class: `pgt-sync ${n ? "pgt-busy" : "pgt-saved"}` });
-    },
-  };
-}
-
-/** The first start's background job (default task, rollouts, videos) as a progress bar. */
-function bootView() {
-  const fill = h("div", { class: "pgt-fill" });
-  const bar = h("div", { class: "pgt-bar pgt-boot-bar", role: "progressbar", "aria-label": "Preparing episodes",
-    "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
-  const line = h("p", { class: "pgt-dim" });
-  return {
-    el: h("section", { class: "pgt-card pgt-boot", "aria-label": "Preparing episodes", hidden: true },
-      h("h2", { text: "Preparing episodes to label…" }), bar, line),
-    update(job) {
-      const p = Math.round(100 * (job.progress || 0));
-      set(bar, { "aria-valuenow": String(p) });
-      fill.style.width = `${p}%`;
-      text(line, `${job.message || "starting"} (${p}%)`);
-    },
-  };
-}
+const HISTORY_MAX = 20;
+const NOTICE_MS = 8000;
 
 class Annotator {
   constructor(root) {
     this.root = root;
     this.fps = 10;
+    this.client = submissionId().slice(0, 32); // this tab, for as long as the page lives
     this.generation = 0; // bumps on a name or task change, so answers to older requests are dropped
     this.tasks = {};
-    this.shown = null; // the pair on screen that can be labelled
-    this.next = null; // the prefetched pair, in the hidden set
-    this.nextLoad = null;
+    this.shown = null; // the prepared item on screen that can be answered: {item, mode, load}
+    this.next = null; // the prefetched one, in the hidden set
     this.prefetching = null;
-    this.progress = null;
-    this.shownDone = 0;
-    this.queue = new LabelQueue({
+    this.history = []; // this tab's answers in this task, newest last: [{sid, item}]
+    this.noticeUntil = 0; // a notice said with a duration stays until then
+    this.undoing = false;
+    this.queue = new AnswerQueue({
       storageKey: STORE.pending,
-      onChange: (n) => { this.sync.update(n); this.setProgress(); },
-      onRefused: (msg) => this.notice.say(`A label was not saved: ${msg}`, "error"),
+      onChange: (n) => { this.sync.update(n); this.count.show(this.taskId, this.name); },
+      onSent: (entry) => { this.count.sent(entry); this.refreshOwn(); },
+      onRefused: (entry, msg) => {
+        this.history = this.history.filter((x) => x.sid !== entry.submission_id);
+        this.undoBtn.disabled = !this.history.length;
+        this.say(`Your last answer was not saved: ${msg}`, "error", NOTICE_MS);
+      },
     });
+    this.pageKeys = {
+      " ": () => this.player.toggle(), ",": () => this.player.step(-1), ".": () => this.player.step(1),
+      z: () => this.undo(), Z: () => this.undo(), Backspace: () => this.undo(),
+      "?": () => this.showInstructions(), i: () => this.showInstructions(), I: () => this.showInstructions(),
+    };
     this.build();
-    this.bindKeys();
+    bindKeys(this);
     this.sync.update(this.queue.size);
     this.queue.flush();
     this.start();
@@ -107,75 +79,82 @@ class Annotator {
     this.nameInput.addEventListener("change", () => this.setName(this.nameInput.value));
     this.nameInput.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); this.nameInput.blur(); } });
     this.taskSelect = h("select", { class: "pgt-input" });
-    this.taskSelect.addEventListener("change", () => {
-      localStorage.setItem(STORE.task, this.taskSelect.value);
-      this.taskSelect.blur();
-      this.restart();
-    });
-    this.progressView = progressView();
+    this.taskSelect.addEventListener("change", () => { this.taskSelect.blur(); this.pickTask(this.taskSelect.value); });
+    this.count = new OwnCount(progressView(), this.queue);
     this.sync = syncView();
     this.boot = bootView();
     this.notice = new Notice({ label: "Notice" });
+    this.instructions = new InstructionsPanel();
+    this.done = doneView({ onPick: (task) => this.pickTask(String(task.id)) });
+    this.undoBtn = h("button", { type: "button", class: "pgt-btn", "aria-keyshortcuts": "Z Backspace", disabled: true,
+      onclick: () => this.undo() }, h("span", { class: "pgt-key", "aria-hidden": "true", text: "Z" }), " Undo last");
+    const helpBtn = h("button", { type: "button", class: "pgt-btn", "aria-keyshortcuts": "? I",
+      onclick: () => this.showInstructions() }, h("span", { class: "pgt-key", "aria-hidden": "true", text: "?" }), " Instructions");
 
-    this.player = new SyncedPlayer({ label: "Episodes to compare", speedKey: STORE.speed });
+    this.player = new SyncedPlayer({ label: "Episodes to judge", speedKey: STORE.speed });
     this.sets = [this.player.newSet(), this.player.newSet()];
     this.cur = 0;
     this.question = h("p", { class: "pgt-question" });
-    this.buttons = {};
-    for (const [c, label, key, shortcut] of CHOICES) {
-      this.buttons[c] = h("button", { type: "button", class: `pgt-choice pgt-choice-${c}`, disabled: true,
-        "aria-keyshortcuts": shortcut, onclick: () => this.choose(c) },
-      h("span", { class: "pgt-key", "aria-hidden": "true", text: key }), ` ${label}`);
-    }
-    const choices = h("div", { class: "pgt-choices", role: "group", "aria-label": "Your answer" }, Object.values(this.buttons));
-    this.main = h("section", { class: "pgt-main", "aria-label": "Pair to label" }, this.question, this.player.el, choices);
+    this.answerArea = h("div", { class: "pgt-answer" });
+    this.help = h("span");
+    this.main = h("section", { class: "pgt-main", "aria-label": "Item to judge" }, this.question, this.player.el,
+      this.answerArea);
 
     this.root.classList.add("pgt-annotator");
     this.root.replaceChildren(
       h("header", { class: "pgt-header" },
-        h("div", { class: "pgt-brand" }, h("b", { text: "PGT Studio" }), h("span", { class: "pgt-dim", text: " · which episode is better?" })),
+        h("div", { class: "pgt-brand" }, h("b", { text: "PGT Studio" }), h("span", { class: "pgt-dim", text: " · judge episodes" })),
         h("label", { class: "pgt-field" }, "Annotator ", this.nameInput),
         h("label", { class: "pgt-field" }, "Task ", this.taskSelect),
-        h("div", { class: "pgt-status" }, this.progressView.el, this.sync.el)),
-      this.boot.el, this.notice.el, this.main,
-      h("p", { class: "pgt-help" },
-        "Keys: ← left better · → right better · ↓ tie · ↑ both bad · S skip · space play/pause · , . frame step"));
-  }
-
-  bindKeys() {
-    document.addEventListener("keydown", (e) => {
-      if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (!this.root.isConnected || this.root.offsetParent === null) return; // e.g. another Gradio tab is open
-      const choice = KEYMAP[e.key];
-      if (choice) { e.preventDefault(); this.choose(choice); return; }
-      if (e.key === " ") { e.preventDefault(); this.player.toggle(); }
-      else if (e.key === ",") { e.preventDefault(); this.player.step(-1); }
-      else if (e.key === ".") { e.preventDefault(); this.player.step(1); }
-    });
+        h("div", { class: "pgt-status" }, this.count.view.el, this.sync.el),
+        h("div", { class: "pgt-tools" }, this.undoBtn, helpBtn)),
+      this.boot.el, this.done.el, this.main, this.notice.el, this.instructions.el,
+      h("p", { class: "pgt-help" }, "Keys: ", this.help, " · space play/pause · , . frame step · Z undo · ? instructions"));
   }
 
   get name() { return (this.nameInput.value || "").trim(); }
   get view() { return this.sets[this.cur]; }
   get spare() { return this.sets[1 - this.cur]; }
+  get taskId() { return this.taskSelect.value; }
+  get task() { return this.tasks[this.taskId]; }
+  itemKeys() { return this.shown ? this.shown.mode.keys : {}; }
 
   setName(value) {
     const v = value.trim();
     if (v) localStorage.setItem(STORE.name, v);
-    this.restart();
+    this.restart({ fresh: true });
   }
 
+  pickTask(id) {
+    this.taskSelect.value = id;
+    localStorage.setItem(STORE.task, id);
+    this.restart({ fresh: true });
+  }
+
+  /** A notice that stays for `ms` even when the next item comes on screen (the others go then). */
+  say(message, kind, ms) {
+    this.noticeUntil = performance.now() + ms;
+    this.notice.say(message, kind, ms);
+  }
+
+  showInstructions() { this.instructions.show(this.task, this.shown ? this.shown.mode.help : ""); }
+
   setState(state) { // ready | waiting | done | inactive
-    set(this.main, { class: `pgt-main pgt-${state}` });
-    for (const b of Object.values(this.buttons)) b.disabled = !this.shown;
+    if (this.shown) this.mode = this.shown.item.mode; // kept while the next one loads: the layout stays
+    set(this.main, { class: ["pgt-main", `pgt-${state}`, this.mode && `pgt-mode-${this.mode}`] });
+    this.main.hidden = state === "done";
+    this.done.el.hidden = state !== "done";
+    for (const b of this.answerArea.querySelectorAll("button")) b.disabled = !this.shown;
+    if (this.shown && this.shown.mode.refresh) this.shown.mode.refresh(); // e.g. Submit waits for a pick
   }
 
   async start() {
     await this.waitUntilReady();
     await this.loadTasks();
-    this.restart();
+    this.restart({ fresh: true });
   }
 
-  /** While the first start prepares episodes, show its progress instead of the labelling view. */
+  /** While the first start prepares episodes, show its progress instead of the view. */
   async waitUntilReady() {
     for (;;) {
       let st = null;
@@ -188,7 +167,7 @@ class Annotator {
       else {
         if (job && job.status === "failed") this.notice.say(`Preparing episodes failed: ${job.error}`, "error");
         if (st && st.ready) return;
-        if (st && !job) this.notice.say("No pairs to label yet. Waiting for the researcher to add some…");
+        if (st && !job) this.notice.say("Nothing to judge yet. Waiting for the researcher to add some…");
       }
       await sleep(1000);
     }
@@ -197,82 +176,91 @@ class Annotator {
   async loadTasks() {
     const tasks = await api("/api/tasks");
     this.taskSelect.replaceChildren(...tasks.map((t) =>
-      h("option", { value: String(t.id), text: `${pretty(t.name)} (${t.n_pairs} pairs)` })));
-    const pick = tasks.find((t) => String(t.id) === this.wantedTask) || tasks.find((t) => t.n_pairs > 0) || tasks[0];
+      h("option", { value: String(t.id), text: `${pretty(t.name)} (${plural(t.n_items, "item")})` })));
+    const pick = tasks.find((t) => String(t.id) === this.wantedTask) || tasks.find((t) => t.n_items > 0) || tasks[0];
     if (pick) this.taskSelect.value = String(pick.id);
     this.tasks = Object.fromEntries(tasks.map((t) => [String(t.id), t]));
   }
 
-  restart() {
+  /** Start the task over: nothing on screen, then `first` (an item brought back by undo) or the server's next.
+   *  fresh: a new task or name, whose instructions open before its first answer. */
+  restart({ fresh = false, first = null } = {}) {
     this.generation += 1;
     this.player.reset();
     this.sets.forEach((s) => s.clear());
     this.shown = null;
     this.next = null;
-    this.nextLoad = null;
     this.prefetching = null;
-    this.shownAt = null;
-    this.shownDone = 0;
-    this.progress = null;
+    this.first = first;
+    if (fresh) { this.history = []; this.count.reset(); }
+    this.undoBtn.disabled = !this.history.length;
     if (!this.name) {
-      this.notice.say("Enter your name (top left) to start labeling.", "info");
+      this.notice.say("Enter your name (top left) to start.", "info");
       this.setState("inactive");
       this.nameInput.focus();
       return;
     }
-    this.notice.say("");
-    const task = this.tasks[this.taskSelect.value];
-    if (task) {
-      this.question.replaceChildren("Which episode is better at ", h("b", { text: pretty(task.achievement) }), "? ",
-        h("span", { class: "pgt-dim", text: task.description || "" }));
-    }
+    if (performance.now() >= this.noticeUntil) this.notice.say("");
     this.setState("waiting");
+    this.refreshOwn({ instructions: fresh });
     this.showNext();
   }
 
-  /** Pairs on screen, prefetched or with a label on its way: the server must not offer them again. */
+  /** Own answers and time from the server; a task's instructions open before the first answer in it. */
+  async refreshOwn({ instructions = false } = {}) {
+    if (!this.name || !this.task) return;
+    const gen = this.generation;
+    let p;
+    try { p = await this.count.refresh(this.taskId, this.name); } catch { return; } // again after the next answer
+    if (instructions && gen === this.generation && p.done === 0) this.showInstructions();
+  }
+
+  /** Items on screen, prefetched or with an answer on its way: the server must not offer them again. */
   held() {
-    const ids = new Set(this.queue.pairIds());
-    for (const s of this.sets) if (s.data) ids.add(s.data.id);
-    if (this.next) ids.add(this.next.id);
+    const ids = new Set(this.queue.items());
+    for (const s of this.sets) if (s.data) ids.add(s.data.item);
+    if (this.next) ids.add(this.next.item.item);
     return [...ids].slice(-EXCLUDE_MAX);
   }
 
   async fetchNext() {
-    const res = await api(`/api/pairs/next${query({ task_id: this.taskSelect.value, annotator: this.name, exclude: this.held().join(",") })}`);
+    const res = await api(`/api/next${query({ task_id: this.taskId, annotator: this.name, exclude: this.held().join(","),
+      client: this.client })}`);
     this.fps = res.fps || this.fps;
-    this.setProgress(res.progress);
-    return res.pair;
+    this.count.view.bar(res.progress);
+    return res.item;
   }
 
-  prepare(videoSet, pair) {
-    const side = (traj, title, key) => ({ traj, title, key, name: `${title} episode` });
-    return videoSet.load([side(pair.left, "Left", "←"), side(pair.right, "Right", "→")],
-      { target: pair.target, fps: this.fps, data: pair });
+  /** Load an item into the hidden set with its mode's buttons and keys (live only once it is on screen). */
+  prepare(videoSet, item) {
+    const prepared = { item };
+    const answer = (payload) => this.submit(prepared, payload);
+    prepared.mode = MODES[item.mode](item, { task: this.task, answer });
+    prepared.load = videoSet.load(prepared.mode.entries, { target: item.target || null, fps: this.fps, data: item });
+    return prepared;
   }
 
-  /** Show the prefetched pair, or fetch and load one when there is none yet. */
+  /** Show the prefetched item, or fetch and load one when there is none yet. */
   async showNext() {
     const gen = this.generation;
     const stale = () => gen !== this.generation;
     if (!this.next && this.prefetching) await this.prefetching; // never two loads into one set
     if (stale()) return;
-    let pair = this.next;
-    let load = this.nextLoad;
+    let prepared = this.next;
     this.next = null;
-    this.nextLoad = null;
     try {
-      if (!pair) {
+      if (!prepared) {
         this.setState("waiting");
-        pair = await this.fetchNext();
+        const item = this.first || await this.fetchNext();
+        this.first = null;
         if (stale()) return;
-        if (!pair) { this.finished(); return; }
-        load = this.prepare(this.spare, pair);
+        if (!item) { this.finished(); return; }
+        prepared = this.prepare(this.spare, item);
       }
-      await load;
+      await prepared.load;
     } catch (e) {
       if (stale() || e.name === "AbortError") return;
-      this.notice.say(`Could not load the next pair: ${e.message}. Retrying…`, "error");
+      this.notice.say(`Could not load the next item: ${e.message}. Retrying…`, "error");
       await sleep(2000);
       if (!stale()) this.showNext();
       return;
@@ -282,22 +270,25 @@ class Annotator {
     this.cur = 1 - this.cur;
     this.player.show(this.view, { play: true });
     old.clear();
-    this.shown = pair;
-    this.shownAt = performance.now();
-    this.notice.say("");
+    this.shown = prepared;
+    this.shown.at = performance.now();
+    this.question.replaceChildren(...prepared.mode.question);
+    this.answerArea.replaceChildren(prepared.mode.controls);
+    text(this.help, prepared.mode.help);
+    this.instructions.setKeys(prepared.mode.help);
+    if (performance.now() >= this.noticeUntil) this.notice.say("");
     this.setState("ready");
     this.prefetching = this.prefetch(gen);
   }
 
   async prefetch(gen) {
     try {
-      const pair = await this.fetchNext();
+      const item = await this.fetchNext();
       if (gen !== this.generation) return;
       if (this.prefetchFailed) { this.prefetchFailed = false; this.notice.say(""); }
-      if (!pair) return;
-      this.next = pair;
-      this.nextLoad = this.prepare(this.spare, pair);
-      this.nextLoad.catch(() => {}); // reported when it is due on screen
+      if (!item) return;
+      this.next = this.prepare(this.spare, item);
+      this.next.load.catch(() => {}); // reported when it is due on screen
     } catch (e) {
       if (gen !== this.generation) return;
       this.prefetchFailed = true;
@@ -310,39 +301,66 @@ class Annotator {
     }
   }
 
-  finished() {
+  /** Nothing left for this person here: stop the videos, say so, and point at other tasks with open items.
+   *  Every RECHECK_MS it asks again, quietly: the done screen stays until there is something to show. */
+  async finished() {
     this.shown = null;
+    this.player.reset();
+    this.sets.forEach((s) => s.clear()); // the last item's videos are let go too
     this.setState("done");
-    this.notice.say("All pairs you can label here are done — thank you! New pairs are checked for every 15 s.", "success");
     const gen = this.generation;
-    setTimeout(() => { if (gen === this.generation && !this.shown) this.showNext(); }, RECHECK_MS);
+    const recheck = async () => {
+      if (gen !== this.generation) return;
+      let item = null;
+      try { item = await this.fetchNext(); } catch { /* asked again below */ }
+      if (gen !== this.generation) return;
+      if (item) { this.first = item; this.showNext(); } else setTimeout(recheck, RECHECK_MS);
+    };
+    setTimeout(recheck, RECHECK_MS);
+    const others = Object.values(this.tasks).filter((t) => String(t.id) !== this.taskId && t.n_items > 0);
+    await this.done.load(others, this.name, () => gen === this.generation);
   }
 
-  /** done = the server's count + labels still on their way; never shown going backwards. */
-  setProgress(p) {
-    if (p) this.progress = p;
-    if (!this.progress) return;
-    const { total } = this.progress;
-    const unsent = this.queue.unsent(this.taskSelect.value);
-    this.shownDone = Math.min(total, Math.max(this.shownDone, this.progress.done + unsent));
-    this.progressView.update({ done: this.shownDone, total });
-  }
-
-  choose(choice) {
-    const pair = this.shown;
-    if (!pair || !this.name) return;
-    this.shown = null; // cannot be labelled twice
-    const btn = this.buttons[choice];
-    btn.classList.add("pgt-flash");
-    setTimeout(() => btn.classList.remove("pgt-flash"), 150);
+  /** An answer from the item on screen (a mode's key or button); payload: {label} or {answer, shown}, skip. */
+  submit(prepared, payload) {
+    if (prepared !== this.shown || !this.name) return;
+    const { item } = prepared;
+    this.shown = null; // cannot be answered twice
+    this.setState("waiting"); // its buttons too, until the next item is on screen
     if (document.activeElement && document.activeElement.tagName === "BUTTON") document.activeElement.blur();
-    this.shownDone += 1;
-    this.queue.add({
-      pair_id: pair.id, annotator: this.name, choice, left_traj: pair.left.id, right_traj: pair.right.id,
-      time_spent_ms: Math.max(0, Math.round(performance.now() - (this.shownAt || performance.now()))),
-      task_id: pair.task_id,
-    });
+    const common = { submission_id: submissionId(), annotator: this.name, playback_rate: this.player.speed,
+      time_spent_ms: Math.max(0, Math.round(performance.now() - prepared.at)) };
+    const body = payload.label ? { ...common, pair_id: item.id, ...payload.label }
+      : { ...common, question_id: item.id, answer: payload.answer, shown: payload.shown };
+    this.queue.add({ path: payload.label ? "/api/labels" : "/api/answers", body, task_id: item.task_id,
+      item: item.item, skip: !!payload.skip });
+    this.history = [...this.history, { sid: body.submission_id, item }].slice(-HISTORY_MAX);
+    this.undoBtn.disabled = false;
     this.showNext();
+  }
+
+  /** Take back this tab's last answer (it stays on record, marked undone) and bring its item back on screen. */
+  async undo() {
+    if (this.undoing) return; // one at a time: each brings its own item back
+    const last = this.history.pop();
+    this.undoBtn.disabled = !this.history.length;
+    if (!last) { this.say("Nothing to undo yet.", "info", NOTICE_MS); return; }
+    this.undoing = true;
+    const gen = this.generation;
+    try {
+      if (!this.queue.drop(last.sid) && await this.queue.sent(last.sid)) {
+        await api("/api/undo", { json: { submission_id: last.sid, annotator: this.name } });
+      }
+    } catch (e) {
+      if (!e.refused) { this.history.push(last); this.undoBtn.disabled = false; }
+      this.say(`Could not undo: ${e.message}`, "error", NOTICE_MS);
+      return;
+    } finally {
+      this.undoing = false;
+    }
+    this.count.resync();
+    this.say("Undone: that item is back for a new answer.", "info", NOTICE_MS);
+    if (gen === this.generation) this.restart({ first: last.item }); // not after a switch to another task or name
   }
 }
 

@@ -12,7 +12,7 @@
  * loaded set plays without touching the network again.
  */
 
-import { h, set, text } from "./dom.js";
+import { fill, h, set, text } from "./dom.js";
 import { Timeline } from "./timeline.js";
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
@@ -25,7 +25,7 @@ const NUDGE_MAX = 0.5;
 /** Whether play() continues `v` from where it is: on an ended video it would start over from 0. */
 const canPlayOn = (v) => !v.ended && v.currentTime < (v.duration || 0) - END_EPS;
 
-/** One episode: title, video (with a star when it succeeded), timeline and caption. */
+/** One episode: title, video (with a star when it succeeded), timeline, caption and the caller's extra content. */
 class Tile {
   constructor(onSeek) {
     this.title = h("figcaption", { class: "pgt-tile-title" });
@@ -34,15 +34,17 @@ class Tile {
     this.star = h("div", { class: "pgt-star", "aria-hidden": "true" });
     this.stage = h("div", { class: "pgt-stage" }, this.video, this.star);
     this.timeline = new Timeline({ onSeek });
-    this.el = h("figure", { class: "pgt-tile" }, this.title, this.stage, this.timeline.el);
+    this.extra = h("div", { class: "pgt-tile-extra" }); // what the page adds under this episode (a note, buttons)
+    this.el = h("figure", { class: "pgt-tile" }, this.title, this.stage, this.timeline.el, this.extra);
     this.url = null;
     this.traj = null;
   }
 
-  /** entry: {traj, title, name?, key?}; traj null shows an empty tile. Resolves once a frame can show. */
+  /** entry: {traj, title, name?, key?, extra?}; traj null shows an empty tile. Resolves once a frame can show. */
   async load(entry, target, frames, signal) {
     this.unload();
-    const { traj, title = "", key = null } = entry;
+    const { traj, title = "", key = null, extra = null } = entry;
+    fill(this.extra, extra);
     const name = entry.name || title;
     set(this.el, { "aria-label": name, class: traj ? "pgt-tile" : "pgt-tile pgt-tile-empty" });
     this.title.replaceChildren(...(key ? [h("span", { class: "pgt-key", "aria-hidden": "true", text: key }), " "] : []), title);
@@ -97,8 +99,9 @@ export class VideoSet {
   }
 
   /**
-   * entries: [{traj, title, name?, key?}]; opts: {target, fps?, data?}. Resolves when every video can
-   * show a frame; rejects (and leaves the set unloaded) when one cannot be fetched or decoded.
+   * entries: [{traj, title, name?, key?, extra?}] (extra: nodes shown under that episode); opts: {target, fps?,
+   * data?}. Resolves when every video can show a frame; rejects (and leaves the set unloaded) when one cannot be
+   * fetched or decoded.
    */
   async load(entries, { target = null, fps = null, data = null } = {}) {
     this.clear();

@@ -1,5 +1,9 @@
 """The reproduction's tables and summary, every figure with its uncertainty.
 
+Separate from the driver (`pgt_core.reproduce`) so results files can be summarised without running
+anything. A method appears in the table when every task row has it, so results written before a
+baseline existed still summarise.
+
 A cell is a success rate with its 95% Wilson interval over the evaluation episodes. Where the run kept
 per-episode outcomes (`row["outcomes"][method][split]`, the same episodes for every method), each method is
 also compared with z0 on those episodes by an exact McNemar test: a cell marked `*` differs from z0 at
@@ -19,11 +23,23 @@ SPLITS = (("id", "In distribution (tuning worlds, held-out episodes)", "in distr
           ("ood", "Out of distribution (unseen world seeds)", "out of distribution"))
 
 
-def methods(rounds: int) -> list[tuple[str, str]]:
-    out = [("z0", "prompt z0"), ("pgt_1", "PGT 1 round")]
-    if rounds > 1:
-        out.append((f"pgt_{rounds}", f"PGT {rounds} rounds"))
-    return out + [("bc_positive", "BC-positive"), ("full_ft", "full fine-tuning")]
+BASELINES: tuple[tuple[str, str], ...] = (
+    ("bc_positive", "BC-positive"),
+    ("full_ft", "full fine-tuning"),
+    ("lora", "LoRA"),
+    ("bitfit", "BitFit"),
+)
+"""Baselines trained on round-1 data, in table order: z-only BC, then the weight-tuning ones."""
+SHORT = {"bc_positive": "bc", "full_ft": "ft"}  # summary keys: pgt_beats_bc, pgt_beats_ft, pgt_beats_lora, ...
+
+
+def methods(rounds: int, rows: list[dict] | None = None) -> list[tuple[str, str]]:
+    """(key, label) per table column; with `rows`, only the methods every row has."""
+    pgt = [("pgt_1", "PGT 1 round")] + ([(f"pgt_{rounds}", f"PGT {rounds} rounds")] if rounds > 1 else [])
+    out = [("z0", "prompt z0"), *pgt, *BASELINES]
+    if rows:
+        out = [(m, label) for m, label in out if all(m in r["success"] for r in rows)]
+    return out
 
 
 def _paired(row: dict, method: str, split: str) -> tuple[list[bool], list[bool]] | None:
@@ -44,22 +60,26 @@ def summarize(rows: list[dict], rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     final = f"pgt_{rounds}"
     paired = bool(rows) and all(r.get("outcomes") for r in rows)
+    ms = [m for m, _ in methods(rounds, rows)]
     for split, _, _ in SPLITS:
-        s: dict[str, Any] = {"mean_success": {m: float(np.mean([r["success"][m][split] for r in rows]))
-                                              for m, _ in methods(rounds)}}
-        for m in ("pgt_1", final, "bc_positive", "full_ft"):
+        s: dict[str, Any] = {"mean_success": {m: float(np.mean([r["success"][m][split] for r in rows])) for m in ms}}
+        for m in ms:
+            if m == "z0":
+                continue
             rel, n = relative_improvement(rows, m, split)
             s[f"rel_improvement_{m}"] = rel
             s["tasks_with_nonzero_z0"] = n
-            if paired:
+            if paired and all(m in r["outcomes"] for r in rows):
                 tests = [compare_paired(*_paired(r, m, split)) for r in rows]
                 s[f"significantly_better_{m}"] = sum(t.significant and t.difference > 0 for t in tests)
                 s[f"significantly_worse_{m}"] = sum(t.significant and t.difference < 0 for t in tests)
                 boot = mean_relative_improvement({r["task"]: _paired(r, m, split)[0] for r in rows},
                                                  {r["task"]: _paired(r, m, split)[1] for r in rows})
                 s[f"rel_improvement_interval_{m}"] = boot.interval.to_dict()
-        s["pgt_beats_bc"] = sum(r["success"][final][split] > r["success"]["bc_positive"][split] for r in rows)
-        s["pgt_beats_ft"] = sum(r["success"][final][split] > r["success"]["full_ft"][split] for r in rows)
+        for m, _ in BASELINES:
+            if m in ms:
+                s[f"pgt_beats_{SHORT.get(m, m)}"] = sum(r["success"][final][split] > r["success"][m][split]
+                                                        for r in rows)
         out[split] = s
     out["tasks"] = len(rows)
     out["paired"] = paired
@@ -87,7 +107,8 @@ def _interval(s: dict, m: str) -> str:
 
 
 def markdown(rows: list[dict], rounds: int, eval_episodes: int) -> str:
-    ms = methods(rounds)
+    ms = methods(rounds, rows)
+    present = {m for m, _ in ms}
     final = f"pgt_{rounds}"
     summary = summarize(rows, rounds)
     final_label = dict(ms)[final]
@@ -110,9 +131,10 @@ def markdown(rows: list[dict], rounds: int, eval_episodes: int) -> str:
         text = (f"- {name}: average relative improvement over z0 (tasks with z0 > 0: {s['tasks_with_nonzero_z0']}/"
                 f"{len(rows)}): {final_label} {_pct(s[f'rel_improvement_{final}'])}{_interval(s, final)}, "
                 + (f"PGT 1 round {_pct(s['rel_improvement_pgt_1'])}{_interval(s, 'pgt_1')}, " if rounds > 1 else "")
-                + f"BC-positive {_pct(s['rel_improvement_bc_positive'])}, "
-                f"full fine-tuning {_pct(s['rel_improvement_full_ft'])}; {final_label} beats BC-positive on "
-                f"{s['pgt_beats_bc']}/{len(rows)} tasks and full fine-tuning on {s['pgt_beats_ft']}/{len(rows)}")
+                + ", ".join(f"{label} {_pct(s[f'rel_improvement_{m}'])}" for m, label in BASELINES if m in present)
+                + f"; {final_label} beats "
+                + ", ".join(f"{label} on {s[f'pgt_beats_{SHORT.get(m, m)}']}/{len(rows)}" for m, label in BASELINES
+                            if m in present) + " tasks")
         if summary["paired"]:
             text += (f"; significantly better than z0 on {s[f'significantly_better_{final}']}/{len(rows)} tasks, "
                      f"significantly worse on {s[f'significantly_worse_{final}']}")
