@@ -23,7 +23,8 @@ pytestmark = pytest.mark.browser
 
 # Round 2 of "daily": 8 wins, 4 losses, 6 both, 6 neither -> start 10/24 (42%), tuned 14/24 (58%), z0 0%.
 REVIEW = [(False, True)] * 8 + [(True, False)] * 4 + [(True, True)] * 6 + [(False, False)] * 6
-PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]}, {"status": "review", "outcomes": REVIEW}]
+PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]},
+        {"status": "review", "outcomes": REVIEW, "ab": [True, True, False]}]
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,8 @@ def test_review_pages_through_every_seed_by_outcome(browser, app):
         pick_task(page, "daily")
         review = page.get_by_role("region", name=re.compile(r"^Round 2: before \(start latent #\d+\)"))
         expect(review).to_contain_text("95% CI")
+        expect(review).to_contain_text(re.compile(r"People's blind A/B, tuned against start: .*2 wins, 1 losses?"))
+        expect(review).to_contain_text("(3 of 3 comparisons answered)")
         filters = review.get_by_role("group", name="Show seeds")
         for label in ("All (24)", "Wins (8)", "Losses (4)", "Both succeeded (6)", "Neither (6)"):
             expect(filters.get_by_role("button", name=label)).to_be_visible()
