@@ -111,6 +111,10 @@ class Rounds:
                 return rnd
             if rnd["status"] != "review":
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; only a round in review can be promoted")
+            if rnd["latent_id"] is not None and rnd["latent_id"] != self.library.active_id(rnd["task_id"]):
+                # Its candidate was tuned from a latent the task no longer runs on (rolled back since).
+                raise Conflict(f"round {rnd['number']} started from latent #{rnd['latent_id']}, which is no longer "
+                               "the task's active latent; reject it, or make that latent active again first")
             advice = promotion(self.store, rnd)
             if advice is not None and advice.needs_confirmation and not confirm:
                 raise Conflict(f"{advice.flag}: send confirm=true to promote it anyway")

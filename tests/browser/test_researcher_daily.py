@@ -23,7 +23,8 @@ pytestmark = pytest.mark.browser
 
 # Round 2 of "daily": 8 wins, 4 losses, 6 both, 6 neither -> start 10/24 (42%), tuned 14/24 (58%), z0 0%.
 REVIEW = [(False, True)] * 8 + [(True, False)] * 4 + [(True, True)] * 6 + [(False, False)] * 6
-PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]}, {"status": "review", "outcomes": REVIEW}]
+PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]},
+        {"status": "review", "outcomes": REVIEW, "ab": [True, True, False]}]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,7 @@ def test_polling_leaves_the_rounds_table_alone(browser, app):
         tune.click()
         expect(narrow.get_by_role("status", name="Notice")).to_have_text("Tuning started")
         expect(round_row(narrow, 1).get_by_role("cell").first).to_have_text(re.compile("^tuning"))
+        assert narrow.evaluate("document.documentElement.scrollWidth") <= 400  # wide tables scroll in their card
         assert narrow.errors == []
     finally:
         narrow.close()
@@ -122,6 +124,8 @@ def test_review_pages_through_every_seed_by_outcome(browser, app):
         pick_task(page, "daily")
         review = page.get_by_role("region", name=re.compile(r"^Round 2: before \(start latent #\d+\)"))
         expect(review).to_contain_text("95% CI")
+        expect(review).to_contain_text(re.compile(r"People's blind A/B, tuned against start: .*2 wins, 1 losses?"))
+        expect(review).to_contain_text("(3 of 3 comparisons answered)")
         filters = review.get_by_role("group", name="Show seeds")
         for label in ("All (24)", "Wins (8)", "Losses (4)", "Both succeeded (6)", "Neither (6)"):
             expect(filters.get_by_role("button", name=label)).to_be_visible()
@@ -258,5 +262,40 @@ def test_log_out_ends_the_session(browser, app):
         page.wait_for_load_state()
         assert page.goto(app.url + "/researcher").status == 403  # the login page again
         expect(page.get_by_label("Login code")).to_be_visible()
+    finally:
+        page.close()
+
+
+def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
+    page = open_view(browser, app)
+    try:
+        pick_task(page, "form")
+        start = page.get_by_role("form", name="Start a round")
+        estimate = start.get_by_role("status", name="Human time")
+        minutes = re.compile(r"^≈ (\d+) min of human time \((model|measured)\)")
+        expect(estimate).to_have_text(minutes)
+        expect(estimate).to_contain_text("pairs")
+        expect(start.get_by_label("Videos per question (K)")).to_be_hidden()
+
+        start.get_by_label("Feedback").select_option("best_of_k")
+        expect(start.get_by_label("Videos per question (K)")).to_be_visible()
+        expect(start.get_by_label("Pairs per episode")).to_be_hidden()
+        expect(estimate).to_contain_text("questions")  # asked again for the new settings
+        start.get_by_label("Feedback").select_option("per_episode")
+        expect(start.get_by_label("Pair selection")).to_be_hidden()  # one episode at a time: nothing to order
+
+        start.get_by_label("Feedback").select_option("pairwise")
+        size = start.get_by_label("Round size", exact=True)
+        size.fill("2000")
+        expect(estimate).to_contain_text("from 2000 episodes")
+        big = int(minutes.match(estimate.inner_text()).group(1))
+        start.get_by_role("group", name="Presets").get_by_role("button", name="10 minutes, one person").click()
+        expect(size).not_to_have_value("2000")
+        expect(estimate).to_contain_text(f"from {size.input_value()} episodes")
+        assert int(minutes.match(estimate.inner_text()).group(1)) <= 10 < big
+        page.reload()  # the preset's settings are the task's settings now
+        pick_task(page, "form")
+        expect(start.get_by_label("Round size", exact=True)).not_to_have_value("2000")
+        assert page.errors == []
     finally:
         page.close()

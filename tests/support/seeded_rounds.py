@@ -15,6 +15,7 @@ import numpy as np
 from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.domain.ingest import ingest_trajectory
+from labeler.domain.preferences import AB_EVAL
 from labeler.domain.scheduling import build_label_pairs
 from labeler.files.artifacts import Artifacts
 from pgt_core import LATENT_DIM
@@ -56,7 +57,8 @@ def seed_rounds(data_dir: str | Path, name: str, rounds: Sequence[dict[str, Any]
     """A task `name` (collect_wood, 12 steps) with z0 and one round per entry of `rounds`, in order:
 
     {"status": "promoted" | "review" | "rejected", "outcomes": [(start ok, candidate ok), ...],
-     "z0": [z0 ok, ...] (rounds after the first)}; a promoted round's candidate is promoted, so the next
+     "z0": [z0 ok, ...] (rounds after the first), "ab": [True, False, ...] (a blind A/B on the first seeds:
+     whether "ann" preferred the candidate)}; a promoted round's candidate is promoted, so the next
     round starts from it. With `labelling_pairs`, a last round in labelling with that many pairs.
     Call before the app starts on `data_dir` (the app owns the database while it runs).
     """
@@ -74,6 +76,13 @@ def seed_rounds(data_dir: str | Path, name: str, rounds: Sequence[dict[str, Any]
             ev = _evaluation(store, artifacts, task, rnd, roles, spec["outcomes"],
                              spec.get("z0", [False] * len(spec["outcomes"])))
             store.rounds.update(rnd["id"], status=spec["status"], candidate_latent_id=cand, result={"eval": ev})
+            start = "base" if "base" in roles else "prompt"
+            by = {(v["role"], v["seed"]): v["id"] for v in ev["review"]}
+            for i, won in enumerate(spec.get("ab", [])):
+                old, new = by[(start, ev["seeds"][i])], by[("candidate", ev["seeds"][i])]
+                pair = store.pairs.add(task["id"], [(old, new)], rnd["id"], source=AB_EVAL)[0]
+                store.labels.add(submission_id=f"ab-{pair['id']}-ann", pair_id=pair["id"], annotator="ann",
+                                 choice="right" if won else "left", left_traj=old, right_traj=new, time_spent_ms=900)
             if spec["status"] == "promoted":
                 store.latents.add_promotion(task["id"], cand, "promote", rnd["id"])
                 active = cand

@@ -57,8 +57,9 @@ export class FormErrors {
       const el = this.form.elements[loc[loc.length - 1]];
       if (!el || !el.name || this.shown.has(el.name)) continue;
       const label = labelOf(el);
+      const said = words(d.msg);
       const msg = h("span", { class: "pgt-err rs-field-err", id: `${this.form.id}-${el.name}-err`, role: "alert",
-        text: `${label} ${words(d.msg)}` });
+        text: /^(must|is|may)\b/.test(said) ? `${label} ${said}` : `${label}: ${said}` });
       el.closest("label") ? el.closest("label").after(msg) : el.after(msg);
       el.setAttribute("aria-invalid", "true");
       el.setAttribute("aria-describedby", msg.id);

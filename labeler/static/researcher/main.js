@@ -71,7 +71,8 @@ async function loadOverview() {
   if (!state.formsFilled) {
     state.formsFilled = true;
     const form = $("rs-task-form");
-    form.achievement.replaceChildren(...ov.achievements.map((a) => h("option", { text: a })));
+    form.achievement.replaceChildren(...ov.achievements.map((a) => h("option", { text: a })),
+      h("option", { value: "", text: "none: people judge (no reward)" }));
     form.prompt_task.replaceChildren(...ov.prompts.map((p) => h("option", { text: p })));
   }
   if (state.taskId === null && ov.tasks.length) selectTask(ov.tasks[0].id);

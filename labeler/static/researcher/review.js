@@ -126,6 +126,11 @@ export class Review {
     this.section.hidden = false;
     text(this.title, `Round ${r.number}: before (${this.beforeName}) / after (latent #${r.candidate_latent_id}) on the same seeds`);
     const sentences = Object.values(rv.comparisons || {}).map((c) => h("p", { class: "rs-verdict", text: c.summary }));
+    const human = r.evaluation && r.evaluation.human;
+    if (human) {
+      sentences.push(h("p", { class: "rs-verdict",
+        text: `People's blind A/B, tuned against start: ${human.summary} (${human.answered} of ${human.pairs} comparisons answered).` }));
+    }
     this.rates.replaceChildren(...rv.rates.map((x) => h("div", {},
       `${ROLE[x.role] || x.role} latent #${x.latent_id}: `, h("b", { text: pct(x.success_rate) }),
       h("span", { class: "pgt-dim", text: `${interval(x)} success on ${rv.seeds.length} seeds, mean reward ${num(x.mean_reward, 2)}` }))),

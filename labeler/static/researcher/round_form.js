@@ -98,14 +98,18 @@ export class RoundForm {
     this.estimateSoon(0);
   }
 
-  /** Show K only for best-of-K, pairs per episode only for pairs, A/B comparisons only for a human evaluation. */
+  /** Show K only for best-of-K, pairs per episode only for pairs, A/B comparisons only for a human evaluation;
+   * one episode at a time has no comparisons to order, so its pair selection is neither shown nor sent. */
   sync() {
     const f = this.form.elements;
-    const show = (name, on) => { if (f[name] && !f[name].disabled) f[name].closest("label").hidden = !on; };
-    const feedback = f.feedback && !f.feedback.disabled ? f.feedback.value : "pairwise";
+    const known = (name) => f[name] && this.known && this.known.has(name);
+    const show = (name, on) => { if (known(name)) f[name].closest("label").hidden = !on; };
+    const feedback = known("feedback") ? f.feedback.value : "pairwise";
     show("k", feedback === "best_of_k");
     show("pairs_per_traj", feedback === "pairwise");
-    show("ab_pairs", f.evaluation && f.evaluation.value !== "success");
+    show("ab_pairs", known("evaluation") && f.evaluation.value !== "success");
+    show("pair_selection", feedback !== "per_episode");
+    if (known("pair_selection")) f.pair_selection.disabled = feedback === "per_episode";
   }
 
   estimateSoon(wait = ESTIMATE_WAIT_MS) {
