@@ -36,19 +36,25 @@ async function loadTasks() {
 }
 
 async function loadRounds() {
-  if (!taskId()) return;
-  const rounds = await get(`/api/tasks/${taskId()}/rounds`);
+  const id = taskId();
+  if (!id) return;
+  const rounds = await get(`/api/tasks/${id}/rounds`);
+  if (id !== taskId()) return; // another task was picked meanwhile: its own load fills the form
   roundNumbers = new Map(rounds.map((r) => [r.id, r.number]));
   form.round.replaceChildren(h("option", { value: "", text: "all" }),
     ...rounds.map((r) => h("option", { value: String(r.id), text: `round ${r.number}` })));
   await refresh();
 }
 
+let refreshes = 0; // only the latest refresh may draw: an earlier one can answer after it
+
 async function refresh() {
   if (!taskId()) return;
+  const mine = ++refreshes;
   const q = query({ task_id: taskId(), round_id: roundId() });
   const queueQuery = query({ task_id: taskId(), round_id: roundId(), include_undecided: form.undecided.checked || null });
   const [summary, items] = await Promise.all([get(`/api/quality/summary${q}`), get(`/api/quality/adjudication${queueQuery}`)]);
+  if (mine !== refreshes) return;
   report.update(summary);
   queue.update(items);
 }
