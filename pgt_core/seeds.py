@@ -22,7 +22,8 @@ the others; a new use gets a new range here rather than a literal in its module.
 |                            |                       | labeler.rounds)                                                |
 | BOOTSTRAP_WORLD_BASE       | 6_000_000 - 6_999_999 | the app's first-start episodes (labeler                        |
 |                            |                       | AppConfig.bootstrap_seed)                                      |
-| BENCHMARK_WORLD_BASE       | 7_000_000 - 9_999_999 | benchmarks/: rollout 7_000_000+, tuning 7_100_000+, active     |
+| BENCHMARK_WORLD_BASE       | 7_000_000 - 9_999_999 | benchmarks/: rollout 7_000_000+, tuning 7_100_000+, training   |
+|                            |                       | demonstrations 7_200_000+, active                              |
 |                            |                       | selection pool 7_000_000+ and evaluation 8_000_000+, label     |
 |                            |                       | budget pool 7_300_000+ and evaluation 8_600_000+ (+10_000 per  |
 |                            |                       | --seed)                                                        |
