@@ -27,4 +27,4 @@ def test_the_label_budget_benchmark_runs_every_configuration(tmp_path):
             if c["variant"] == "default" and c["kl"] is not None:
                 assert c["kl"] <= results["default_guard"]["max_kl"] * (1 + 1e-6)
     assert "mean relative improvement over z0" in run.stdout and "**Targets**" in run.stdout
-    assert "Head to head at equal minutes" in run.stdout and "**Guard**" in run.stdout
+    assert "Head to head at equal minutes" in run.stdout and "**Guard and tuning variants**" in run.stdout
