@@ -10,10 +10,12 @@ the review pages through every seed by outcome, and z0's dot is not hidden in ro
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.support.app_process import AppProcess
 from tests.support.seeded_rounds import seed_rounds
@@ -44,13 +46,18 @@ def app(tmp_path_factory):
         yield running
 
 
-def open_view(browser, app, width: int = 1360, height: int = 1400):
+@contextmanager
+def researcher_view(browser, app, width: int = 1360, height: int = 1400) -> Iterator[Page]:
+    """A logged-in researcher page that collects its page errors in `page.errors`; closed afterwards."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(login_url(app.url, app.data))
-    page.wait_for_url(app.url + "/researcher")
-    return page
+    try:
+        page.goto(login_url(app.url, app.data))
+        page.wait_for_url(app.url + "/researcher")
+        yield page
+    finally:
+        page.close()
 
 
 def pick_task(page, name: str) -> None:
@@ -64,8 +71,7 @@ def round_row(page, number: int):
 
 
 def test_polling_leaves_the_rounds_table_alone(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "daily")
         promote = round_row(page, 2).get_by_role("button", name="Promote")
         promote.focus()
@@ -73,11 +79,8 @@ def test_polling_leaves_the_rounds_table_alone(browser, app):
         page.wait_for_timeout(3500)  # two polls or more
         assert page.evaluate("b => b.isConnected && document.activeElement === b", button)
         assert page.errors == []
-    finally:
-        page.close()
 
-    narrow = open_view(browser, app, width=400, height=900)
-    try:
+    with researcher_view(browser, app, width=400, height=900) as narrow:
         pick_task(narrow, "tune")
         tune = round_row(narrow, 1).get_by_role("button", name="Tune")
         expect(tune).to_be_enabled()
@@ -87,25 +90,19 @@ def test_polling_leaves_the_rounds_table_alone(browser, app):
         expect(round_row(narrow, 1).get_by_role("cell").first).to_have_text(re.compile("^tuning"))
         assert narrow.evaluate("document.documentElement.scrollWidth") <= 400  # wide tables scroll in their card
         assert narrow.errors == []
-    finally:
-        narrow.close()
 
 
 def test_success_column_reads_start_to_tuned_with_z0(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "daily")
         header = page.get_by_role("table", name="Rounds").get_by_role("columnheader").nth(4)
         expect(header).to_have_text("success start → tuned (z0)")
         expect(round_row(page, 2).get_by_role("cell").nth(3)).to_have_text("42% → 58% (z0 0%)")
         expect(round_row(page, 1).get_by_role("cell").nth(3)).to_have_text("0% → 50%")  # round 1 starts from z0
-    finally:
-        page.close()
 
 
 def test_success_plot_does_not_hide_z0_in_round_1(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "daily")
         chart = page.get_by_role("region", name="Metrics").get_by_role("img", name="Success rate on fixed seeds")
         z0 = chart.locator('circle[fill="#2563eb"]')  # the first series: z0 (prompt)
@@ -114,13 +111,10 @@ def test_success_plot_does_not_hide_z0_in_round_1(browser, app):
             const r = c.getBoundingClientRect();
             return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c; })""")
         assert on_top == [True, True]
-    finally:
-        page.close()
 
 
 def test_review_pages_through_every_seed_by_outcome(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "daily")
         review = page.get_by_role("region", name=re.compile(r"^Round 2: before \(start latent #\d+\)"))
         expect(review).to_contain_text("95% CI")
@@ -156,16 +150,13 @@ def test_review_pages_through_every_seed_by_outcome(browser, app):
         expect(tile.last).to_contain_text(re.compile(r"after: tuned latent #\d+ · failed"))
         expect(players.first.locator(".pgt-timeline")).to_have_count(2)
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_promote_and_roll_back_ask_first_and_a_rollback_shows_in_the_table(browser, app):
-    page = open_view(browser, app)
-    asked: list[str] = []
-    answers = iter([False, True, True])
-    page.on("dialog", lambda d: (asked.append(d.message), d.accept() if next(answers) else d.dismiss()))
-    try:
+    with researcher_view(browser, app) as page:
+        asked: list[str] = []
+        answers = iter([False, True, True])
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept() if next(answers) else d.dismiss()))
         pick_task(page, "rollback")
         round_row(page, 2).get_by_role("button", name="Promote").click()
         expect(round_row(page, 2).get_by_role("cell").first).to_have_text("review")  # dismissed: nothing happened
@@ -187,13 +178,10 @@ def test_promote_and_roll_back_ask_first_and_a_rollback_shows_in_the_table(brows
         expect(row2.get_by_role("cell").first).to_have_text("rejected")
         assert asked[2].startswith("Roll back round 2?")
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_round_form_explains_refusals_remembers_settings_and_says_why_start_is_off(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "form")
         start = page.get_by_role("form", name="Start a round")
         beta = start.get_by_label("β", exact=True)
@@ -228,13 +216,10 @@ def test_round_form_explains_refusals_remembers_settings_and_says_why_start_is_o
         why = re.compile(r"^round 1 is (labelling: finish or reject it|tuning: wait for its job)$")
         expect(button).to_have_accessible_description(why)
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         page.get_by_text("New task from a prompt clip").click()
         form = page.get_by_role("form", name="New task")
         hints = form.get_by_role("checkbox", name="Hints for annotators")
@@ -251,24 +236,18 @@ def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
         task = next(t for t in tasks if t["name"] == "hinted")
         assert task["hints"] is True and task["instructions"] == "Pick the one that reaches a tree sooner."
         assert page.errors == []
-    finally:
-        page.close()
 
 
 def test_log_out_ends_the_session(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         page.get_by_role("link", name="Log out").click()
         page.wait_for_load_state()
         assert page.goto(app.url + "/researcher").status == 403  # the login page again
         expect(page.get_by_label("Login code")).to_be_visible()
-    finally:
-        page.close()
 
 
 def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
-    page = open_view(browser, app)
-    try:
+    with researcher_view(browser, app) as page:
         pick_task(page, "form")
         start = page.get_by_role("form", name="Start a round")
         estimate = start.get_by_role("status", name="Human time")
@@ -297,5 +276,3 @@ def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
         pick_task(page, "form")
         expect(start.get_by_label("Round size", exact=True)).not_to_have_value("2000")
         assert page.errors == []
-    finally:
-        page.close()
