@@ -16,7 +16,7 @@ from labeler.errors import Invalid
 from labeler.http.auth import TOKEN_HOLDERS, labelling_as
 from labeler.http.deps import State
 from labeler.http.schemas.answers import Answer, AnswerAck, AnswerIn, AnswerRow, NextItem, UndoIn, Undone
-from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.common import ERRORS, acknowledged
 
 router = APIRouter(prefix="/api", tags=["answers"], responses=ERRORS)
 MAX_EXCLUDE = 100
@@ -49,8 +49,7 @@ def add_answer(body: AnswerIn, request: Request, st: State) -> JSONResponse:
     """201 with the new answer; resending the same submission_id answers 200 with the stored one."""
     who = labelling_as(request, body.annotator)
     row, created = st.annotating.add_answer(**{**body.model_dump(), "annotator": who})
-    ack = AnswerAck(answer=Answer.model_validate(row), created=created)
-    return JSONResponse(ack.model_dump(mode="json"), status_code=201 if created else 200)
+    return acknowledged(AnswerAck(answer=Answer.model_validate(row), created=created), created)
 
 
 @router.post("/undo", response_model=Undone)

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from labeler.http.auth import TOKEN_HOLDERS, labelling_as
 from labeler.http.deps import State
-from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.common import ERRORS, acknowledged
 from labeler.http.schemas.pairs import Label, LabelAck, LabelIn, LabelRow
 
 router = APIRouter(prefix="/api/labels", tags=["labels"], responses=ERRORS)
@@ -18,8 +18,7 @@ def add_label(body: LabelIn, request: Request, st: State) -> JSONResponse:
     """201 with the new label; resending the same submission_id answers 200 with the stored one (created: false)."""
     who = labelling_as(request, body.annotator)
     label, created = st.annotating.add_label(**{**body.model_dump(), "annotator": who})
-    ack = LabelAck(label=Label.model_validate(label), created=created)
-    return JSONResponse(ack.model_dump(), status_code=201 if created else 200)
+    return acknowledged(LabelAck(label=Label.model_validate(label), created=created), created)
 
 
 @router.get("", response_model=list[LabelRow], dependencies=TOKEN_HOLDERS)

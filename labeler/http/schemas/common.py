@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 
@@ -26,3 +27,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "invalid input"),
     )
 }
+
+
+def acknowledged(ack: BaseModel, created: bool) -> JSONResponse:
+    """An idempotent write's answer: 201 when it stored something, 200 when it was a resend of a stored one."""
+    return JSONResponse(ack.model_dump(mode="json"), status_code=201 if created else 200)
