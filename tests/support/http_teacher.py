@@ -62,6 +62,52 @@ def label_pending(url: str, task_id: int, annotator: str = "teacher", teacher: S
     return counts
 
 
+def answer_pending(url: str, task_id: int, annotator: str = "teacher", score: Score = reward_score,
+                   token: str | None = None, timeout: float = 60.0) -> dict[str, int]:
+    """Answer every item of `task_id` left for `annotator` through /api/next, in its mode: a pair by the higher
+    score (tie when equal), one episode good when it succeeded else bad, K episodes by their order of scores
+    (equal scores share a tier; a skip when all are equal). Returns counts per kind of answer."""
+    counts: dict[str, int] = {}
+    api = ApiClient(url, timeout=timeout)
+    lookup = ApiClient(url, token=token, timeout=timeout) if token else None
+
+    def seen(episode: dict[str, Any]) -> dict[str, Any]:
+        if episode.get("reward") is not None or lookup is None:
+            return episode
+        return {**episode, **lookup.get(f"/api/trajectories/{episode['id']}")}
+
+    try:
+        while (item := api.get("/api/next", task_id=task_id, annotator=annotator, client="teacher")["item"]):
+            sub = str(uuid.uuid4())
+            if item["kind"] == "pair":
+                a, b = score(seen(item["left"])), score(seen(item["right"]))
+                choice = "left" if a > b else "right" if b > a else "tie"
+                api.post("/api/labels", {"submission_id": sub, "pair_id": item["id"], "annotator": annotator,
+                                         "choice": choice, "left_traj": item["left"]["id"],
+                                         "right_traj": item["right"]["id"], "time_spent_ms": 1000})
+                kind = choice
+            else:
+                episodes = [seen(e) for e in item["episodes"]]
+                shown = [e["id"] for e in episodes]
+                if item["kind"] == "episode":
+                    answer = {"grade": "good" if episodes[0]["success"] else "bad"}
+                else:
+                    by_score: dict[float, list[str]] = {}
+                    for e in episodes:
+                        by_score.setdefault(score(e), []).append(e["id"])
+                    tiers = [by_score[k] for k in sorted(by_score, reverse=True)]
+                    answer = {"order": tiers} if len(tiers) > 1 else {"skip": True}
+                api.post("/api/answers", {"submission_id": sub, "question_id": item["id"], "annotator": annotator,
+                                          "answer": answer, "shown": shown, "time_spent_ms": 2000})
+                kind = answer.get("grade") or ("skip" if "skip" in answer else "ranking")
+            counts[kind] = counts.get(kind, 0) + 1
+    finally:
+        api.close()
+        if lookup is not None:
+            lookup.close()
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", default="http://127.0.0.1:7860")

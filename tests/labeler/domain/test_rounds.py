@@ -13,7 +13,7 @@ import pytest
 from labeler.domain.round_config import RoundConfig
 from labeler.errors import Invalid
 from labeler.http.plots import task_plots
-from tests.support.http_teacher import label_pending
+from tests.support.http_teacher import answer_pending, label_pending
 from tests.support.studio import TINY, Researcher, start_app, teacher_score
 
 
@@ -186,3 +186,38 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
         assert client.post(f"/api/researcher/rounds/{rnd['id']}/tune", json={}).status_code == 409  # still collecting
         assert client.post(f"/api/researcher/rounds/{rnd['id']}/promote").status_code == 409
         assert client.post(f"/api/researcher/tasks/{tid}/rollback").status_code == 409
+
+
+def test_best_of_k_round_with_a_blind_ab_evaluation_end_to_end(tmp_path):
+    """The real worker: K-groups to rank, tuning on the orderings they imply (one answer one unit), an evaluation
+    whose blind A/B pairs people answer in the normal queue, and the review's win rate."""
+    app = start_app(tmp_path)
+    res = Researcher(app.url, tmp_path)
+    try:
+        task = res.create_task("groups")
+        config = {**TINY, "feedback": "best_of_k", "k": 3, "evaluation": "both", "ab_pairs": 2}
+        rnd = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": config})
+        rnd = res.wait_round(task["id"], rnd["id"], ("labelling", "failed"))
+        assert rnd["status"] == "labelling", rnd["error"]
+        assert rnd["questions"] == 2 and rnd["pairs"] == 0  # six episodes in two groups of three
+        assert answer_pending(app.url, task["id"], score=teacher_score, token=res.token) == {"ranking": 2}
+        assert res("GET", f"/tasks/{task['id']}")["rounds"][0]["answers"] == 2
+        res("POST", f"/rounds/{rnd['id']}/tune", json={})
+        rnd = res.wait_round(task["id"], rnd["id"], ("review", "failed"))
+        assert rnd["status"] == "review", rnd["error"]
+        assert rnd["result"]["tune"]["n_decisive"] == 6  # two rankings of three: three orderings each
+        human = rnd["evaluation"]["human"]
+        assert human["pairs"] == 2 and human["answered"] == 0
+        answered = answer_pending(app.url, task["id"], annotator="judge", score=teacher_score, token=res.token)
+        assert answered.pop("ranking") == 2  # a second person ranks the groups too (k people per item)
+        assert sum(answered.values()) == 2  # and answers the A/B pairs, served like any pair
+        human = res.round(task["id"], rnd["id"])["evaluation"]["human"]
+        assert human["answered"] == 2 and human["wins"] + human["losses"] + human["ties"] == 2
+        labels = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
+        assert {lab["pair_source"] for lab in labels} == {"ab_eval"}
+        advice = res.round(task["id"], rnd["id"])["advice"]
+        promote = res("POST", f"/rounds/{rnd['id']}/promote", json={"confirm": advice["needs_confirmation"]})
+        assert promote["status"] in ("promoting", "promoted")
+    finally:
+        res.close()
+        app.stop()
