@@ -353,6 +353,18 @@ def episodes_for_difference_half_width(p_first: float, p_second: float, half_wid
     return max(1, math.ceil(z_value(level) ** 2 * var1 / half_width ** 2))
 
 
+def difference_half_width(p_first: float, p_second: float, n: int, *, discordance: float | None = None,
+                          level: float = 0.95) -> float:
+    """The expected half-width of the paired difference interval over `n` episodes (the inverse of
+    `episodes_for_difference_half_width`, same variance model)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if discordance is None:
+        discordance = p_first * (1 - p_second) + p_second * (1 - p_first)
+    d = p_second - p_first
+    return z_value(level) * math.sqrt(max(discordance - d * d, 0.02) / n)
+
+
 @dataclass(frozen=True)
 class EvaluationPlan:
     episodes: int  # per latent, the same worlds for each

@@ -272,6 +272,14 @@ def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
         expect(size).not_to_have_value("2000")
         expect(estimate).to_contain_text(f"from {size.input_value()} episodes")
         assert int(minutes.match(estimate.inner_text()).group(1)) <= 10 < big
+        review = start.get_by_role("status", name="Evaluation size")
+        expect(review).to_contain_text("evaluation episodes per latent give ±")
+        use = start.get_by_role("button", name=re.compile(r"^Use \d+ for ±10 points"))
+        wanted = re.match(r"^Use (\d+)", use.inner_text()).group(1)
+        use.click()
+        expect(start.get_by_label("Eval episodes")).to_have_value(wanted)
+        expect(review).to_contain_text(f"Review: {wanted} evaluation episodes per latent give ±10 points")
+        expect(use).to_be_hidden()  # the size already reaches the target
         page.reload()  # the preset's settings are the task's settings now
         pick_task(page, "form")
         expect(start.get_by_label("Round size", exact=True)).not_to_have_value("2000")

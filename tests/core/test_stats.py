@@ -187,3 +187,11 @@ def test_a_blind_ab_the_candidate_loses_asks_for_a_confirmation_and_one_it_wins_
     won = promotion_advice(win_rate(18, 2, 0))
     assert not won.needs_confirmation and won.button == "Promote (significantly better)"
     assert win_rate(18, 2).verdict == "significantly better" and not win_rate(6, 4).significant
+
+
+def test_difference_half_width_is_the_inverse_of_the_episode_count():
+    from pgt_core.stats import difference_half_width, episodes_for_difference_half_width
+
+    for p, hw in ((0.5, 0.1), (0.2, 0.05), (0.9, 0.15)):
+        n = episodes_for_difference_half_width(p, p, hw)
+        assert difference_half_width(p, p, n) <= hw < difference_half_width(p, p, n - 1)

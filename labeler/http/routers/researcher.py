@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from labeler.domain.evaluation_plan import plan_evaluation
 from labeler.domain.prompts import create_task as create_task_from_prompt
 from labeler.domain.round_config import RoundConfig
 from labeler.domain.round_plan import plan_round
@@ -82,7 +83,9 @@ def round_plan(task_id: int, st: State, body: RoundPlanIn | None = None) -> dict
     """What a round of these settings would ask of people (minutes, answers, episodes) and presets sized in
     minutes; the same validation as starting it (422 names the field)."""
     body = body or RoundPlanIn()
-    return plan_round(st.store, task_id, RoundConfig.from_dict(body.config), body.people, st.annotating.k)
+    cfg = RoundConfig.from_dict(body.config)
+    return {**plan_round(st.store, task_id, cfg, body.people, st.annotating.k),
+            "evaluation": plan_evaluation(st.store, task_id, cfg, body.eval_half_width)}
 
 
 @router.post("/rounds/{round_id}/tune", response_model=RoundView)

@@ -61,6 +61,7 @@ class RoundPlanIn(BaseModel):
 
     config: dict[str, Any] = Field(default_factory=dict)
     people: int = Field(1, ge=1, le=1_000)
+    eval_half_width: float = Field(0.10, gt=0.0, lt=0.5)  # the review's target: +/- this on the change in success
 
 
 class RoundPlan(Model):
@@ -78,6 +79,7 @@ class RoundPlan(Model):
     minutes: float  # all people together
     minutes_per_person: float
     presets: list[dict[str, Any]]
+    evaluation: dict[str, Any] | None = None  # eval episodes -> the review's interval half-width and seconds
 
 
 class ConfigIn(BaseModel):

@@ -126,7 +126,8 @@ const taskErrors = new FormErrors($("rs-task-form"));
 const roundErrors = new FormErrors($("rs-round-form"));
 const roundForm = new RoundForm({
   form: $("rs-round-form"), start: $("rs-start-round"), why: $("rs-start-why"), plan: $("rs-plan"),
-  presets: $("rs-presets"), people: $("rs-people"), api: API, taskId: () => state.taskId,
+  presets: $("rs-presets"), people: $("rs-people"), evalPlan: $("rs-eval-plan"), evalUse: $("rs-eval-use"),
+  api: API, taskId: () => state.taskId,
   onSubmit: (config) => act(() => post(`${API}/tasks/${state.taskId}/rounds`, { config }), "Round started", roundErrors),
 });
 

@@ -1,6 +1,7 @@
 /* The "Start a round" form: its settings remembered per task (this browser's localStorage), the fields that
  * only matter for some settings shown only then, the minutes of people's time the round would ask (asked of
- * the server as settings change), presets that fill the settings, and why Start is greyed out. */
+ * the server as settings change), presets that fill the settings, the review's interval for the chosen evaluation
+ * size (and the size a target interval needs), and why Start is greyed out. */
 
 import { post } from "../shared/api.js";
 import { h, KeyedList, set, text } from "../shared/dom.js";
@@ -29,8 +30,10 @@ export function startBlocked(last) {
 
 export class RoundForm {
   /** api: "/api/researcher"; taskId() -> the selected task; onSubmit(settings) starts the round. */
-  constructor({ form, start, why, plan, presets, people, api, taskId, onSubmit }) {
-    Object.assign(this, { form, start, why, plan, people, api, taskId });
+  constructor({ form, start, why, plan, presets, people, evalPlan, evalUse, api, taskId, onSubmit }) {
+    Object.assign(this, { form, start, why, plan, people, evalPlan, evalUse, api, taskId });
+    this.evalTarget = null;
+    evalUse.addEventListener("click", () => { if (this.evalTarget) this.apply({ eval_episodes: this.evalTarget }); });
     this.known = null; // the settings this server has (its defaults' keys)
     this.timer = null;
     this.asked = 0;
@@ -129,6 +132,7 @@ export class RoundForm {
       text(this.plan, `≈ ${Math.round(p.minutes)} min of human time (${p.source})${each} · ${p.answers} answers on `
         + `${p.items} ${p.feedback === "pairwise" ? "pairs" : "questions"} from ${p.episodes} episodes, ${duration(p.seconds_per_answer)} each`);
       this.presets.update(p.presets);
+      this.showEvaluation(p.evaluation);
     } catch (e) {
       if (asked !== this.asked) return;
       this.plan.closest(".rs-plan").hidden = false;
@@ -136,6 +140,17 @@ export class RoundForm {
       text(this.plan, e.status === 422 ? "≈ – min of human time: a setting is out of range"
         : e.status === 404 || e.status === 405 ? "" : `≈ – min of human time: ${e.message}`);
     }
+  }
+
+  /** "50 evaluation episodes per latent give ±14 points ...", and a button for the size a ±10-point review needs. */
+  showEvaluation(ev) {
+    if (!ev) { text(this.evalPlan, ""); this.evalUse.hidden = true; return; }
+    const pts = (x) => `±${Math.round(x * 100)} points`;
+    text(this.evalPlan, `Review: ${ev.episodes} evaluation episodes per latent give ${pts(ev.half_width)} on the change `
+      + `in success (at ${Math.round(ev.p_guess * 100)}%, 95%), ≈ ${duration(ev.seconds)} of rollouts (${ev.source})`);
+    this.evalTarget = ev.episodes_for_target;
+    this.evalUse.hidden = ev.episodes_for_target === ev.episodes;
+    text(this.evalUse, `Use ${ev.episodes_for_target} for ${pts(ev.target_half_width)} (≈ ${duration(ev.seconds_for_target)})`);
   }
 
   /** Start is off while the task has an open round; the reason is the button's description. */

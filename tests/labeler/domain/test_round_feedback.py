@@ -7,6 +7,7 @@ import pytest
 
 from labeler.db.store import Store
 from labeler.domain.ab_eval import ab_result
+from labeler.domain.evaluation_plan import plan_evaluation
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.preferences import AB_EVAL, tuning_pairs
 from labeler.domain.round_config import RoundConfig
@@ -18,6 +19,7 @@ from labeler.domain.rounds import Rounds
 from labeler.errors import Conflict, Invalid
 from labeler.files.artifacts import Artifacts
 from pgt_core.human_time import MIN_MEASURED, seconds_per_answer
+from pgt_core.stats import difference_half_width, episodes_for_difference_half_width
 
 
 @pytest.fixture
@@ -118,7 +120,8 @@ def _evaluated_round(store: Store, rounds: Rounds, task: dict, z0: dict, config:
     z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
     rnd = store.rounds.create(task["id"], z0["id"], "evaluating", config)
     store.rounds.update(rnd["id"], candidate_latent_id=z1["id"])
-    job = store.jobs.enqueue("evaluate", task["id"], {"round_id": rnd["id"]})
+    job = store.jobs.enqueue("evaluate", task["id"], {"round_id": rnd["id"], "seeds": list(range(len(cand_success))),
+                                                      "latents": [{"id": z0["id"]}, {"id": z1["id"]}]})
     store.rounds.update(rnd["id"], job_id=job["id"])
     review = []
     for role, latent, success in (("prompt", z0, start_success), ("candidate", z1, cand_success)):
@@ -206,3 +209,20 @@ def test_round_plan_in_minutes_model_then_measured_and_presets(machine):
     measured = plan_round(store, task["id"], cfg, people=1, labels_per_item=3)
     assert measured["source"] == "measured" and measured["seconds_per_answer"] == 5.0
     assert measured["measured_answers"] == MIN_MEASURED and measured["minutes"] == pytest.approx(2.5)
+
+
+def test_the_evaluation_plan_states_the_reviews_interval_and_time(machine):
+    store, rounds, _, task, z0 = machine
+    cfg = RoundConfig.from_dict({"eval_episodes": 50})
+    plan = plan_evaluation(store, task["id"], cfg, half_width=0.1)
+    assert plan["p_guess"] == 0.5 and plan["latents"] == 2 and plan["source"] == "model"  # nothing measured yet
+    assert plan["half_width"] == pytest.approx(difference_half_width(0.5, 0.5, 50), abs=1e-3)
+    assert plan["episodes_for_target"] == episodes_for_difference_half_width(0.5, 0.5, 0.1)
+    assert difference_half_width(0.5, 0.5, plan["episodes_for_target"]) <= 0.1
+    assert plan["seconds"] == pytest.approx(50 * 2 * 20 * 0.002)  # 20-step limit on the documented model
+    # after an evaluation: its start's measured rate and its job's seconds per episode
+    rnd, _ = _evaluated_round(store, rounds, task, z0, {}, [True] * 10, [True] * 2 + [False] * 8)
+    measured = plan_evaluation(store, task["id"], cfg)
+    assert measured["p_guess"] == 0.2 and measured["source"] == "measured"
+    assert measured["seconds"] < plan["seconds"]  # that job took well under the model's 2 ms per step
+    assert measured["half_width"] < plan["half_width"]  # a rate far from 0.5 varies less
