@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from labeler.worker.runners import run_rollout
+from labeler.worker.runners import run_evaluate, run_rollout
 from pgt_core.active import implicit_rewards
 from pgt_core.policy.checkpoint import Foundation
 from pgt_core.trajectory import Trajectory
@@ -31,3 +31,30 @@ def test_active_rollouts_return_each_episodes_implicit_reward(tmp_path):
     trajs = [Trajectory.load(tmp_path / "scored" / f"{e['id']}.npz") for e in scored.result["trajectories"]]
     want = implicit_rewards(policy, trajs, z, z0, beta=0.5)
     assert np.allclose(got, want, atol=1e-4) and len(set(np.round(got, 6))) > 1
+
+
+def test_the_evaluation_plays_every_latent_as_a_rollout_of_its_own_would(tmp_path):
+    from pgt_core.rollout import collect_rollouts
+    from pgt_core.tasks import Task
+
+    torch.manual_seed(1)
+    policy = Foundation.untrained().policy
+    z0, z1 = torch.randn(512), torch.randn(512)
+    task = {"id": 1, "name": "wood", "achievement": "collect_wood", "max_steps": 8, "description": ""}
+    seeds = [21, 22, 23, 24]
+    spec = {"task": task, "seeds": seeds, "batch_size": 3, "sample_seed": 5,
+            "latents": [{"id": 1, "role": "prompt", "z": z0.tolist(), "tag": "aa"},
+                        {"id": 2, "role": "candidate", "z": z1.tolist(), "tag": "bb"}],
+            "review": {"episodes": 2, "roles": ["prompt", "candidate"], "id_prefix": "t1-r1-e"}}
+    out = run_evaluate(spec, policy, tmp_path, "cpu", Quiet())
+    alone = {role: collect_rollouts(policy, z, Task("wood", "collect_wood", 8, ""), seeds, batch_size=2,
+                                    sample_seed=5, keep_frames=True) for role, z in (("prompt", z0), ("candidate", z1))}
+    for rate in out.result["rates"]:
+        assert rate["success"] == [bool(t.events) and any(n == "collect_wood" for _, n in t.events)
+                                   for t in alone[rate["role"]]]
+    kept = {(k["role"], k["seed"]): k["id"] for k in out.result["review"]}
+    assert set(kept) == {(role, s) for role in ("prompt", "candidate") for s in seeds[:2]}
+    for (role, seed), tid in kept.items():
+        saved = Trajectory.load(tmp_path / f"{tid}.npz")
+        same = next(t for t in alone[role] if t.seed == seed)
+        assert np.array_equal(saved.actions, same.actions) and np.array_equal(saved.frames, same.frames)
