@@ -205,39 +205,32 @@ def run_evaluate(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path
     kwargs = {"batch_size": int(spec.get("batch_size", 32)), "device": device,
               "sample_seed": int(spec.get("sample_seed", 0))}
     latents = spec["latents"]
-    zs = [latent(item["z"]) for item in latents]
-    # Every latent in one call per kind (frames kept for the review's seeds, outcomes only for the rest): the
-    # environments stay busy across latents instead of draining at the end of each latent's batch. Each
-    # episode's random stream depends on its seed and latent only, so the trajectories are the same as one call
-    # per latent.
-    framed = [(n, s) for n, item in enumerate(latents) if item["role"] in review_roles for s in review_seeds]
-    held = set(framed)
-    rest = [(n, s) for n in range(len(latents)) for s in seeds if (n, s) not in held]
-    total, done_before = len(framed) + len(rest), [0]
+    rates, kept, files = [], [], []
+    for n, item in enumerate(latents):
+        z = latent(item["z"])
+        framed = review_seeds if item["role"] in review_roles else []
+        rest = [s for s in seeds if s not in set(framed)]
 
-    def on_episode(done: int, _total: int) -> None:
-        ctx.progress((done_before[0] + done) / total, f"evaluation: episode {done_before[0] + done}/{total}")
+        def on_episode(done: int, total: int, _n: int = n, _off: int = 0, _role: str = item["role"]) -> None:
+            ctx.progress((_n + (_off + done) / len(seeds)) / len(latents),
+                         f"{_role} latent: episode {_off + done}/{len(seeds)}")
 
-    by_latent: list[dict[int, Trajectory]] = [{} for _ in latents]
-    kept, files = [], []
-    for jobs, keep in ((framed, True), (rest, False)):
-        if not jobs:
-            continue
-        z = torch.stack([zs[n] for n, _ in jobs])
-        trajs = engine(policy, z, task, [s for _, s in jobs], progress=on_episode, keep_frames=keep, **kwargs)
-        for (n, seed), traj in zip(jobs, trajs, strict=True):
-            by_latent[n][seed] = traj
-            if keep:
-                item = latents[n]
+        by_seed: dict[int, Trajectory] = {}
+        if framed:
+            for traj in engine(policy, z, task, framed, progress=on_episode, keep_frames=True, **kwargs):
+                by_seed[traj.seed] = traj
                 tag = item.get("tag") or f"{item['role'][0]}{item['id']}"
                 tid = episode_id(f"{review['id_prefix']}{tag}", traj.seed)
                 files += _write_episode(traj, tid, out_dir)
                 kept.append({"id": tid, "seed": traj.seed, "role": item["role"], "latent_id": item["id"]})
-        done_before[0] += len(jobs)
-    rates = []
-    for n, item in enumerate(latents):
-        success = [bool(task.success(by_latent[n][s])) for s in seeds]
-        rewards = [float(task.reward(by_latent[n][s])) for s in seeds]
+        if rest:
+            def on_rest(done: int, total: int, _n: int = n, _k: int = len(framed)) -> None:
+                on_episode(done, total, _n, _k)
+
+            for traj in engine(policy, z, task, rest, progress=on_rest, keep_frames=False, **kwargs):
+                by_seed[traj.seed] = traj
+        success = [bool(task.success(by_seed[s])) for s in seeds]
+        rewards = [float(task.reward(by_seed[s])) for s in seeds]
         rates.append({"latent_id": item["id"], "role": item["role"], "success_rate": float(np.mean(success)),
                       "mean_reward": float(np.mean(rewards)), "success": success})
         ctx.log(f"{item['role']} latent {item['id']}: success {np.mean(success):.0%} on {len(seeds)} seeds")
