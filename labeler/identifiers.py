@@ -36,3 +36,10 @@ def check_name(name: object, what: str = "annotator", fold_case: bool = True) ->
     if not 1 <= len(normal) <= 64:
         raise Invalid(f"{what} must be 1-64 characters")
     return normal
+
+
+def check_submission_id(value: object) -> str:
+    """A client-made id of one answer (a label or an answer to a question): what makes a resend idempotent."""
+    if not isinstance(value, str) or not 8 <= len(value) <= 128:
+        raise Invalid("submission_id must be a string of 8-128 characters (e.g. a UUID)")
+    return value

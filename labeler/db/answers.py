@@ -11,8 +11,13 @@ from typing import Any
 
 from labeler.db.database import Database
 from labeler.db.label_index import LabelIndex, question_item
-from labeler.errors import Conflict, Invalid, NotFound
-from labeler.identifiers import check_name
+from labeler.errors import Conflict, NotFound
+from labeler.identifiers import check_name, check_submission_id
+
+
+def is_skip(alias: str = "a") -> str:
+    """SQL: the answer row `alias` is a skip (a skip is not an answer: it counts nowhere but in one's own done)."""
+    return f"coalesce(json_extract_string({alias}.answer, '$.skip'), 'false') = 'true'"
 
 
 class AnswerRepo:
@@ -23,8 +28,7 @@ class AnswerRepo:
             shown: list[str], time_spent_ms: int | None = None, playback_rate: float | None = None
             ) -> tuple[dict[str, Any], bool]:
         """Store one answer (already validated against its question by the caller); returns (row, created)."""
-        if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 128:
-            raise Invalid("submission_id must be a string of 8-128 characters (e.g. a UUID)")
+        check_submission_id(submission_id)
         who = check_name(annotator)
         payload, shown_json = json.dumps(answer, sort_keys=True), json.dumps(shown)
         with self.db.lock:  # the index changes under the same lock as the commit: a loader never sees half

@@ -18,7 +18,7 @@ import duckdb
 from labeler.db.database import Database
 from labeler.db.label_index import LabelIndex, pair_item
 from labeler.errors import Conflict, Invalid, NotFound
-from labeler.identifiers import check_name
+from labeler.identifiers import check_name, check_submission_id
 
 CHOICES = ("left", "right", "tie", "both_bad", "skip")
 
@@ -51,8 +51,7 @@ class LabelRepo:
             right_traj: str, time_spent_ms: int | None = None, playback_rate: float | None = None
             ) -> tuple[dict[str, Any], bool]:
         """Store one label; returns (label, created)."""
-        if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 128:
-            raise Invalid("submission_id must be a string of 8-128 characters (e.g. a UUID)")
+        check_submission_id(submission_id)
         if choice not in CHOICES:
             raise Invalid(f"invalid choice {choice!r}; expected one of {', '.join(CHOICES)}")
         if time_spent_ms is not None and not 0 <= int(time_spent_ms) <= 86_400_000:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
+from labeler.db.answers import is_skip
 from labeler.db.database import Database
 from labeler.db.label_index import LabelIndex, question_item
 from labeler.db.tasks import TaskRepo
@@ -52,7 +53,6 @@ class QuestionRepo:
             where += " AND q.round_id = ?"
             params.append(int(round_id))
         return self.db.query(
-            f"""SELECT q.*, count(a.id) FILTER (WHERE a.undone_at IS NULL AND
-                   coalesce(json_extract_string(a.answer, '$.skip'), 'false') <> 'true') AS n_labels
+            f"""SELECT q.*, count(a.id) FILTER (WHERE a.undone_at IS NULL AND NOT {is_skip()}) AS n_labels
                 FROM questions q LEFT JOIN answers a ON a.question_id = q.id
                 WHERE {where} GROUP BY ALL ORDER BY q.id""", params)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labeler.db.answers import is_skip
 from labeler.db.database import Database
 from labeler.errors import Conflict
 from labeler.identifiers import check_id
@@ -44,15 +45,14 @@ class TaskRepo:
         """Tasks with their trajectory, pair, question and live answer counts (skips and undone answers excluded;
         n_labels counts pairwise labels and answers to questions together; n_items = pairs + questions)."""
         rows = self.db.query(
-            """SELECT t.*,
+            f"""SELECT t.*,
                  (SELECT count(*) FROM trajectories x WHERE x.task_id = t.id) AS n_trajectories,
                  (SELECT count(*) FROM pairs p WHERE p.task_id = t.id) AS n_pairs,
                  (SELECT count(*) FROM questions q WHERE q.task_id = t.id) AS n_questions,
                  (SELECT count(*) FROM labels l JOIN pairs p ON l.pair_id = p.id
                    WHERE p.task_id = t.id AND l.choice <> 'skip' AND l.undone_at IS NULL)
                  + (SELECT count(*) FROM answers a JOIN questions q ON a.question_id = q.id
-                   WHERE q.task_id = t.id AND a.undone_at IS NULL
-                     AND coalesce(json_extract_string(a.answer, '$.skip'), 'false') <> 'true') AS n_labels
+                   WHERE q.task_id = t.id AND a.undone_at IS NULL AND NOT {is_skip()}) AS n_labels
                FROM tasks t ORDER BY t.id"""
         )
         return [{**t, "n_items": t["n_pairs"] + t["n_questions"]} for t in rows]

@@ -8,10 +8,17 @@
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from labeler.errors import Invalid
 from pgt_core.feedback import GRADES, RankingAnswer
+
+
+def ranking_of(episodes: Sequence[str], answer: Mapping[str, Any]) -> RankingAnswer:
+    """A stored or submitted best-of-K answer (best/worst or tiers) as the ranking `pgt_core.feedback` reads."""
+    order = answer.get("order")
+    return RankingAnswer(tuple(episodes), best=answer.get("best"), worst=answer.get("worst"),
+                         order=tuple(tuple(t) for t in order) if order is not None else None)
 
 
 def check_answer(question: Mapping[str, Any], answer: dict[str, Any], shown: list[str]) -> dict[str, Any]:
@@ -29,15 +36,12 @@ def check_answer(question: Mapping[str, Any], answer: dict[str, Any], shown: lis
         return {"grade": answer["grade"]}
     if set(answer) - {"best", "worst", "order"} or not answer:
         raise Invalid("a best-of-K answer is {\"best\", \"worst\"} (either or both) or {\"order\": tiers} (or a skip)")
-    order = answer.get("order")
     try:
-        ranking = RankingAnswer(tuple(episodes), best=answer.get("best"), worst=answer.get("worst"),
-                                order=tuple(tuple(t) for t in order) if order is not None else None)
-        tiers = ranking.tiers()
+        tiers = ranking_of(episodes, answer).tiers()
     except (ValueError, TypeError) as exc:
         raise Invalid(f"this ranking does not fit the question: {exc}") from None
     if not tiers:
         raise Invalid("pick the best, the worst, or order the episodes (or skip)")
-    if order is not None:
+    if answer.get("order") is not None:
         return {"order": [list(t) for t in tiers]}
     return {k: answer[k] for k in ("best", "worst") if answer.get(k) is not None}

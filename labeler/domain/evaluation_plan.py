@@ -21,10 +21,9 @@ MODEL_SECONDS_PER_STEP = 0.002
 DEFAULT_HALF_WIDTH = 0.10
 
 
-def plan_evaluation(store: Store, task_id: int, cfg: RoundConfig, half_width: float = DEFAULT_HALF_WIDTH
-                    ) -> dict[str, Any]:
+def plan_evaluation(store: Store, library: LatentLibrary, task_id: int, cfg: RoundConfig,
+                    half_width: float = DEFAULT_HALF_WIDTH) -> dict[str, Any]:
     task = store.tasks.get(task_id)
-    library = LatentLibrary(store)
     latents = 2 if library.active_id(task_id) == library.prompt_latent_id(task_id) else 3
     p = last_success_rate(store, task_id)
     per_episode, source = seconds_per_episode(store, task_id, int(task["max_steps"]))

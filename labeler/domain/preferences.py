@@ -13,8 +13,9 @@ from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
 
 from labeler.db.store import Store
+from labeler.domain.answers import ranking_of
 from labeler.domain.label_records import LabelRecord, records
-from pgt_core.feedback import RankingAnswer, pairs_from_grades, pairs_from_ranking
+from pgt_core.feedback import pairs_from_grades, pairs_from_ranking
 from pgt_core.pairs import Pair
 
 AB_EVAL = "ab_eval"  # the pair source of a candidate's blind A/B evaluation
@@ -102,12 +103,9 @@ def question_pairs(store: Store, task_id: int) -> list[list[Any]]:
         if a["mode"] == "per_episode":
             grades[a["episodes"][0]].append(answer["grade"])
         else:
-            order = answer.get("order")
-            ranking = RankingAnswer(tuple(a["episodes"]), best=answer.get("best"), worst=answer.get("worst"),
-                                    order=tuple(tuple(t) for t in order) if order else None)
-            rankings += pairs_from_ranking(ranking, group=f"answer-{a['id']}")
+            rankings += pairs_from_ranking(ranking_of(a["episodes"], answer), group=f"answer-{a['id']}")
     resolved = {ep: _majority(votes) for ep, votes in grades.items()}
-    latent_of = {ep: store.trajectories.get(ep)["latent_id"] for ep in resolved}
+    latent_of = {t["id"]: t["latent_id"] for t in store.trajectories.list(task_id) if t["id"] in resolved}
     graded = pairs_from_grades(resolved, latent_of)
     return [[p.i, p.j, p.label, p.group if p.group is None else str(p.group), p.weight] for p in graded + rankings]
 
@@ -121,3 +119,9 @@ def _majority(votes: list[str]) -> str:
 def tuning_pairs(store: Store, task_id: int) -> list[list[Any]]:
     """Everything the task's people said, as [i, j, label, group, weight]: what a tune job receives."""
     return as_tuning_labels(resolved_preferences(store, task_id)) + question_pairs(store, task_id)
+
+
+def tuning_pair_records(store: Store, task_id: int) -> list[dict[str, Any]]:
+    """`tuning_pairs` with named fields (what the quality API and the export show)."""
+    return [{"chosen": i, "rejected": j, "label": label, "group": group, "weight": weight}
+            for i, j, label, group, weight in tuning_pairs(store, task_id)]

@@ -15,8 +15,14 @@ from pgt_core.promotion_advice import PromotionAdvice, promotion_advice
 from pgt_core.stats import compare_paired, win_rate
 
 
-def promotion(store: Store, rnd: Mapping[str, Any]) -> PromotionAdvice | None:
-    """The advice for the round's promote control; None before there is anything to judge by."""
+def human_result(store: Store, rnd: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The round's blind A/B so far (`ab_eval.ab_result`) when its evaluation asks people, else None (no query)."""
+    return ab_result(store, rnd) if RoundConfig.from_dict(rnd.get("config")).evaluation != "success" else None
+
+
+def promotion(rnd: Mapping[str, Any], ab: Mapping[str, Any] | None) -> PromotionAdvice | None:
+    """The advice for the round's promote control from its evaluation and its blind A/B (`human_result`);
+    None before there is anything to judge by."""
     cfg = RoundConfig.from_dict(rnd.get("config"))
     ev = (rnd.get("result") or {}).get("eval") or {}
     advices = []
@@ -26,7 +32,6 @@ def promotion(store: Store, rnd: Mapping[str, Any]) -> PromotionAdvice | None:
         if "candidate" in by_role and start in by_role:
             advices.append(promotion_advice(compare_paired(by_role[start]["success"], by_role["candidate"]["success"])))
     if cfg.evaluation in ("human", "both"):
-        ab = ab_result(store, rnd)
         if ab is not None and ab["answered"]:
             advices.append(promotion_advice(win_rate(ab["wins"], ab["losses"], ab["ties"])))
     if not advices:

@@ -10,7 +10,7 @@ import duckdb
 
 from labeler.api_client import ApiClient
 from labeler.db.store import Store
-from labeler.domain.preferences import tuning_pairs
+from labeler.domain.preferences import tuning_pair_records
 from labeler.files.artifacts import KINDS
 
 PAGE = 10_000
@@ -67,8 +67,7 @@ class StoreSource:
         return self.store.answers.list(task_id, include_undone=True)
 
     def list_tuning_pairs(self, task_id: int) -> list[dict[str, Any]]:
-        return [{"chosen": i, "rejected": j, "label": label, "group": group, "weight": weight}
-                for i, j, label, group, weight in tuning_pairs(self.store, task_id)]
+        return tuning_pair_records(self.store, task_id)
 
     def create_task(self, name: str, achievement: str, max_steps: int, description: str = "",
                     env: str = "crafter") -> dict[str, Any]:

@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from labeler.domain.agreement import disagreements
 from labeler.domain.episodes import episode_view
 from labeler.domain.label_records import LabelRecord, records
-from labeler.domain.preferences import resolved_preferences, tuning_pairs
+from labeler.domain.preferences import resolved_preferences, tuning_pair_records
 from labeler.domain.quality_checks import add_gold_checks, add_repeat_checks
 from labeler.domain.quality_report import quality_report
 from labeler.http.auth import RESEARCHERS
@@ -97,8 +97,7 @@ def list_adjudications(st: State, task_id: int) -> list[dict]:
 @router.get("/tuning-pairs", response_model=list[TuningPair])
 def tuning_pairs_of(st: State, task_id: int) -> list[dict]:
     st.store.tasks.get(task_id)
-    return [{"chosen": i, "rejected": j, "label": label, "group": group, "weight": weight}
-            for i, j, label, group, weight in tuning_pairs(st.store, task_id)]
+    return tuning_pair_records(st.store, task_id)
 
 
 @router.get("/resolved", response_model=list[Resolved])

@@ -85,7 +85,7 @@ def round_plan(task_id: int, st: State, body: RoundPlanIn | None = None) -> dict
     body = body or RoundPlanIn()
     cfg = RoundConfig.from_dict(body.config)
     return {**plan_round(st.store, task_id, cfg, body.people, st.annotating.k),
-            "evaluation": plan_evaluation(st.store, task_id, cfg, body.eval_half_width)}
+            "evaluation": plan_evaluation(st.store, st.library, task_id, cfg, body.eval_half_width)}
 
 
 @router.post("/rounds/{round_id}/tune", response_model=RoundView)

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api", tags=["status"])
 
 @router.get("/status", response_model=Status)
 def status(st: State) -> dict:
-    ready = any(t["n_pairs"] + t["n_questions"] > 0 for t in st.store.tasks.list())
+    ready = any(t["n_items"] > 0 for t in st.store.tasks.list())
     return {"ready": ready, "bootstrap": st.bootstrapper.status(),
             "schema_version": st.store.schema_version(), "labels_per_pair": st.config.labels_per_pair,
             "annotators": st.config.annotators}

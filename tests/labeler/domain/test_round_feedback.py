@@ -214,7 +214,7 @@ def test_round_plan_in_minutes_model_then_measured_and_presets(machine):
 def test_the_evaluation_plan_states_the_reviews_interval_and_time(machine):
     store, rounds, _, task, z0 = machine
     cfg = RoundConfig.from_dict({"eval_episodes": 50})
-    plan = plan_evaluation(store, task["id"], cfg, half_width=0.1)
+    plan = plan_evaluation(store, LatentLibrary(store), task["id"], cfg, half_width=0.1)
     assert plan["p_guess"] == 0.5 and plan["latents"] == 2 and plan["source"] == "model"  # nothing measured yet
     assert plan["half_width"] == pytest.approx(difference_half_width(0.5, 0.5, 50), abs=1e-3)
     assert plan["episodes_for_target"] == episodes_for_difference_half_width(0.5, 0.5, 0.1)
@@ -222,7 +222,7 @@ def test_the_evaluation_plan_states_the_reviews_interval_and_time(machine):
     assert plan["seconds"] == pytest.approx(50 * 2 * 20 * 0.002)  # 20-step limit on the documented model
     # after an evaluation: its start's measured rate and its job's seconds per episode
     rnd, _ = _evaluated_round(store, rounds, task, z0, {}, [True] * 10, [True] * 2 + [False] * 8)
-    measured = plan_evaluation(store, task["id"], cfg)
+    measured = plan_evaluation(store, LatentLibrary(store), task["id"], cfg)
     assert measured["p_guess"] == 0.2 and measured["source"] == "measured"
     assert measured["seconds"] < plan["seconds"]  # that job took well under the model's 2 ms per step
     assert measured["half_width"] < plan["half_width"]  # a rate far from 0.5 varies less
