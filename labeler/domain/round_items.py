@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 from labeler.db.store import Store
 from labeler.domain.round_config import RoundConfig
-from labeler.domain.scheduling import build_label_pairs
+from labeler.domain.scheduling import build_label_pairs, pairs_wanted
 from pgt_core.active import least_certain_groups, order_pairs
 
 CANDIDATES_PER_PAIR = 4
@@ -46,7 +46,7 @@ def items_for_episodes(cfg: RoundConfig, episodes: int) -> int:
     """How many pairs or questions `make_round_items` makes from this many episodes."""
     n = int(episodes)
     if cfg.feedback == "pairwise":
-        return min(n * cfg.pairs_per_traj // 2, n * (n - 1) // 2)
+        return pairs_wanted(n, cfg.pairs_per_traj)
     if cfg.feedback == "per_episode":
         return n
     return math.ceil(n / cfg.k) if n >= cfg.k else 0
@@ -79,7 +79,7 @@ def k_groups(ids: Sequence[str], k: int, seed: int) -> list[list[str]]:
 
 def _active_pairs(ids: Sequence[str], per_traj: int, implicit: Mapping[str, float], seed: int
                   ) -> list[tuple[str, str]]:
-    wanted = min(len(ids) * per_traj // 2, len(ids) * (len(ids) - 1) // 2)
+    wanted = pairs_wanted(len(ids), per_traj)
     candidates = build_label_pairs(ids, per_traj * CANDIDATES_PER_PAIR, seed=seed)
     return order_pairs(dict(implicit), candidates, wanted, explore=EXPLORE, rng=seed)
 

@@ -61,6 +61,11 @@ def progress(stats: Sequence[ItemStat], k: int) -> Progress:
                     skipped=sum(1 for s in stats if s.seen and s.skipped))
 
 
+def pairs_wanted(n: int, per_traj: int) -> int:
+    """How many pairs `build_label_pairs` makes of n episodes: about `per_traj` per episode, never a pair twice."""
+    return min(n * per_traj // 2, n * (n - 1) // 2)
+
+
 def build_label_pairs(traj_ids: Sequence[str], per_traj: int = 4, seed: int = 0) -> list[tuple[str, str]]:
     """About `per_traj` comparisons per trajectory, no pair twice.
 
@@ -73,7 +78,7 @@ def build_label_pairs(traj_ids: Sequence[str], per_traj: int = 4, seed: int = 0)
     if n < 2:
         return []
     rng = random.Random(seed)
-    wanted = min(n * per_traj // 2, n * (n - 1) // 2)
+    wanted = pairs_wanted(n, per_traj)
     seen: set[tuple[str, str]] = set()
     out: list[tuple[str, str]] = []
     for _ in range(10 * per_traj + 10):
