@@ -8,20 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from labeler.db.store import Store
-from labeler.domain.ab_eval import ab_result
 from labeler.domain.round_config import RoundConfig
 from pgt_core.promotion_advice import PromotionAdvice, promotion_advice
 from pgt_core.stats import compare_paired, win_rate
 
 
-def human_result(store: Store, rnd: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The round's blind A/B so far (`ab_eval.ab_result`) when its evaluation asks people, else None (no query)."""
-    return ab_result(store, rnd) if RoundConfig.from_dict(rnd.get("config")).evaluation != "success" else None
-
-
 def promotion(rnd: Mapping[str, Any], ab: Mapping[str, Any] | None) -> PromotionAdvice | None:
-    """The advice for the round's promote control from its evaluation and its blind A/B (`human_result`);
+    """The advice for the round's promote control from its evaluation and its blind A/B (`ab_eval.ab_result`);
     None before there is anything to judge by."""
     cfg = RoundConfig.from_dict(rnd.get("config"))
     ev = (rnd.get("result") or {}).get("eval") or {}

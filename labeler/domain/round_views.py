@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from labeler.db.store import Store
+from labeler.domain.ab_eval import ab_result
 from labeler.domain.episodes import episode_view
 from labeler.domain.latents import LatentLibrary
-from labeler.domain.promotion import human_result, promotion
+from labeler.domain.promotion import promotion
 from labeler.domain.round_config import RoundConfig
 from labeler.errors import Conflict, FieldInvalid, NotFound
 from pgt_core.stats import compare_paired, success_rate
@@ -59,7 +60,7 @@ class RoundViews:
         job, rollout_job = self._job(rnd["job_id"]), self._job(rnd.get("rollout_job_id"))
         stack, active = standing or self._standing(rnd["task_id"])
         ev = (rnd["result"] or {}).get("eval")
-        human = human_result(self.store, rnd) if ev else None
+        human = ab_result(self.store, rnd) if ev else None
         evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev), "human": human} if ev else None
         advice = promotion(rnd, human) if ev else None
         return {"id": rnd["id"], "task_id": rnd["task_id"], "number": rnd["number"], "status": rnd["status"],

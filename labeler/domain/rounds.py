@@ -26,10 +26,10 @@ import threading
 from typing import Any, Mapping
 
 from labeler.db.store import Store
-from labeler.domain.ab_eval import make_ab_pairs
+from labeler.domain.ab_eval import ab_result, make_ab_pairs
 from labeler.domain.ingest import register_artifact
 from labeler.domain.latents import LatentLibrary
-from labeler.domain.promotion import human_result, promotion
+from labeler.domain.promotion import promotion
 from labeler.domain.round_config import RoundConfig
 from labeler.domain.round_items import make_round_items
 from labeler.domain.round_jobs import STEP_JOBS, RoundJobs
@@ -115,7 +115,7 @@ class Rounds:
                 # Its candidate was tuned from a latent the task no longer runs on (rolled back since).
                 raise Conflict(f"round {rnd['number']} started from latent #{rnd['latent_id']}, which is no longer "
                                "the task's active latent; reject it, or make that latent active again first")
-            advice = promotion(rnd, human_result(self.store, rnd))
+            advice = promotion(rnd, ab_result(self.store, rnd))
             if advice is not None and advice.needs_confirmation and not confirm:
                 raise Conflict(f"{advice.flag}: send confirm=true to promote it anyway")
             if self._rollout_pending(rnd):
