@@ -19,6 +19,7 @@ from labeler.config import AppConfig, Service
 from labeler.files.tokens import RESEARCHER, Tokens
 from labeler.http.app import create_app
 from labeler.http.routers.session import login_path
+from labeler.http.security import WILDCARD_BINDS, app_hosts
 from pgt_core.atomic import write_atomic
 
 LOGIN_LINK_FILE = "login-link"
@@ -31,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME[:PORT]",
+                   help="a Host name the app also answers to, e.g. a reverse proxy's or an SSH tunnel's other "
+                        "local port (repeatable; it always answers to --host and the loopback names at --port)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="DuckDB file and artifacts live here")
     p.add_argument("--labels-per-pair", type=int, default=3, help="k: how many people label each pair")
     p.add_argument("--annotators", choices=("open", "invite"), default="open",
@@ -63,12 +67,11 @@ def build_services(args: argparse.Namespace, config: AppConfig) -> list[Service]
     return [LocalWorker(device=args.worker_device, threads=args.worker_threads, env_workers=args.worker_env_workers)]
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = AppConfig(
+def config_from_args(args: argparse.Namespace) -> AppConfig:
+    here = "127.0.0.1" if args.host in WILDCARD_BINDS else args.host  # where this machine reaches the app
+    return AppConfig(
         data_dir=args.data_dir,
-        base_url=f"http://{args.host}:{args.port}",
+        base_url=f"http://{here}:{args.port}",
         labels_per_pair=args.labels_per_pair,
         annotators=args.annotators,
         bootstrap=not args.no_bootstrap,
@@ -77,12 +80,19 @@ def main(argv: list[str] | None = None) -> None:
         checkpoint=args.checkpoint,
         ui=not args.no_ui,
         job_stale_s=args.job_stale_s,
+        allowed_hosts=app_hosts(args.host, args.port, args.allowed_host),
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = config_from_args(args)
     if args.login_link:
         raise SystemExit(print_login_link(config))
     config.services.extend(build_services(args, config))
     app = create_app(config)
-    base = f"http://{args.host}:{args.port}"
+    base = config.base_url
     print(f"PGT Studio: {base}/  (data in {config.data_dir})", flush=True)
     announce_login(base + login_path(app.state.pgt.store.sessions.new_code(RESEARCHER)), config.data_dir)
     if args.log_level.lower() != "debug":

@@ -41,6 +41,9 @@ class AppConfig:
     video_scale: int = 1  # frames are encoded at their own size; pages upscale them (image-rendering: pixelated)
     video_fps: int = 10
     ui: bool = True  # mount the Gradio UI at /
+    # the Host names it answers to (labeler.http.security.app_hosts; the command line always sets them);
+    # None answers any, for an app driven in-process that no browser reaches
+    allowed_hosts: frozenset[str] | None = None
     services: list[Service] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -319,6 +319,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX answers_question ON answers (question_id)",
         ),
     ),
+    # Cookies are not port-scoped, so a session cookie alone authenticates no API request: each session
+    # also has a proof the login page keeps in localStorage (origin-scoped) and sends in a header; its hash.
+    Migration(11, "sessions.proof_hash", ("ALTER TABLE sessions ADD COLUMN proof_hash TEXT",)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from labeler.config import AppConfig
 from labeler.errors import FieldInvalid, StoreError
 from labeler.http import pages
-from labeler.http.auth import RESEARCHERS
+from labeler.http.auth import RESEARCHER_PAGES
 from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
     answers,
@@ -93,11 +93,11 @@ def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(title="PGT Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.pgt = state
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=RESEARCHERS)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=RESEARCHER_PAGES)
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=RESEARCHERS)
+    @app.get("/docs", include_in_schema=False, dependencies=RESEARCHER_PAGES)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="PGT Studio API")
 
@@ -113,7 +113,7 @@ def create_app(config: AppConfig) -> FastAPI:
                             status_code=422)
 
     app.add_middleware(RequestGuard)
-    app.add_middleware(BrowserGuard)  # added last: runs first
+    app.add_middleware(BrowserGuard, tokens=state.tokens, allowed_hosts=config.allowed_hosts)  # added last: first
 
     for module in ROUTERS:
         app.include_router(module.router)

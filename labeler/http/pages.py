@@ -1,5 +1,5 @@
 """The HTML pages: /annotate (the annotator view without Gradio), /researcher and /quality (researchers only),
-/login (a one-time login code in, a session cookie out) and /logout.
+/login (a one-time login code in, a session cookie out) and POST /logout (the pages' "Log out" form).
 
 Why the researcher's pages are served only to a researcher: annotators must not reach them, and a tab
 hidden by the client is still served to everyone. Anyone else asking for them gets the login page,
@@ -14,7 +14,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from labeler.http.auth import COOKIE, RESEARCHER, role
+from labeler.http.auth import RESEARCHER, page_role
+from labeler.http.routers.session import end_session
 
 router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(str(resources.files("labeler") / "static"))
@@ -30,7 +31,7 @@ def page(name: str, status_code: int = 200) -> FileResponse:
 
 def researchers_only(request: Request, name: str) -> Response:
     """The page for a researcher; the login page (403) for anyone else."""
-    return page(name) if role(request) == RESEARCHER else page("login", status_code=403)
+    return page(name) if page_role(request) == RESEARCHER else page("login", status_code=403)
 
 
 @router.get("/annotate")
@@ -59,12 +60,8 @@ def join_page() -> FileResponse:
     return page("join")
 
 
-@router.get("/logout")
+@router.post("/logout")
 def logout(request: Request) -> Response:
-    """A plain link for the pages' "log out": ends the session on the server, then back to the annotator view."""
-    sid = request.cookies.get(COOKIE)
-    if sid:
-        request.app.state.pgt.store.sessions.end(sid)
-    resp = RedirectResponse("/", status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
-    return resp
+    """The pages' "Log out" form (a POST, so only the app's own pages may send it: labeler.http.security): ends
+    the session on the server, then back to the annotator view. The page forgets the session's proof itself."""
+    return end_session(request, RedirectResponse("/", status_code=303))

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.support.app_process import AppProcess
 from tests.support.browser import out_of_sync, video_states, wait_until
-from tests.support.studio import login_url
+from tests.support.studio import login_url, proof_headers
 from tests.support.synthetic import seed_data_dir
 
 pytestmark = pytest.mark.browser
@@ -107,7 +107,8 @@ def test_summary_adjudication_in_the_player_and_a_decision(browser, app):
         expect(page.get_by_role("status", name="Notice")).to_have_text(f"Pair {pair_id}: b recorded")
         expect(items).to_have_count(DISPUTED - 1)
         expect(queue.get_by_role("heading", name=re.compile(rf"^Pair {pair_id} "))).to_have_count(0)
-        decided = page.request.get(f"{app.url}/api/quality/adjudications?task_id={app.task_id}").json()
+        decided = page.request.get(f"{app.url}/api/quality/adjudications?task_id={app.task_id}",
+                                   headers=proof_headers(page)).json()
         assert [(d["pair_id"], d["decision"], d["researcher"]) for d in decided] == [(pair_id, "b", "rita")]
         assert errors == []
     finally:

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from labeler.files.tokens import Tokens
 from tests.support.browser import out_of_sync, video_states, wait_until
 from tests.support.http_teacher import label_pending
-from tests.support.studio import login_url, start_app, teacher_score
+from tests.support.studio import login_url, proof_headers, start_app, teacher_score
 
 pytestmark = pytest.mark.browser
 # `browser` comes from conftest.py: the run's one Chromium, on its own thread, where this test's body runs.
@@ -79,7 +79,7 @@ def test_researcher_view_runs_a_round(browser, tmp_path):
         wait_status(page, "labelling")
         expect(start_button).to_be_disabled()  # one open round per task
 
-        overview = page.request.get(app.url + "/api/researcher/overview").json()  # the page's cookie
+        overview = page.request.get(app.url + "/api/researcher/overview", headers=proof_headers(page)).json()
         task_id = next(t["id"] for t in overview["tasks"] if t["name"] == "wood")
         label_pending(app.url, task_id, score=teacher_score, token=Tokens.load_or_create(tmp_path).researcher)
         tune = round_row(page, 1).get_by_role("button", name="Tune")

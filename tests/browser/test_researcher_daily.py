@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.app_process import AppProcess
 from tests.support.seeded_rounds import seed_rounds
-from tests.support.studio import login_url
+from tests.support.studio import login_url, proof_headers
 
 pytestmark = pytest.mark.browser
 
@@ -232,7 +232,7 @@ def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
         form.get_by_label("Instructions for annotators").fill("Pick the one that reaches a tree sooner.")
         form.get_by_role("button", name="Create task").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("hinted", timeout=120_000)
-        tasks = page.request.get(app.url + "/api/researcher/overview").json()["tasks"]
+        tasks = page.request.get(app.url + "/api/researcher/overview", headers=proof_headers(page)).json()["tasks"]
         task = next(t for t in tasks if t["name"] == "hinted")
         assert task["hints"] is True and task["instructions"] == "Pick the one that reaches a tree sooner."
         assert page.errors == []
@@ -240,8 +240,13 @@ def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
 
 def test_log_out_ends_the_session(browser, app):
     with researcher_view(browser, app) as page:
-        page.get_by_role("link", name="Log out").click()
-        page.wait_for_load_state()
+        cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "pgt_session")
+        kept = {**proof_headers(page), "cookie": f"pgt_session={cookie}"}  # a copy of the cookie and the proof
+        assert httpx.get(app.url + "/api/researcher/overview", headers=kept).status_code == 200
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log out").click()  # a POST form of the page
+        assert page.url == app.url + "/" and page.evaluate("localStorage.getItem('pgt-proof')") is None
+        assert httpx.get(app.url + "/api/researcher/overview", headers=kept).status_code == 403
         assert page.goto(app.url + "/researcher").status == 403  # the login page again
         expect(page.get_by_label("Login code")).to_be_visible()
 

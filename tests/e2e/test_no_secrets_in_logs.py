@@ -1,4 +1,4 @@
-"""No log line, at any level, holds a credential: tokens, the login code, session ids or job leases."""
+"""No log line, at any level, holds a credential: tokens, the login code, session ids and proofs or job leases."""
 from __future__ import annotations
 
 import httpx
@@ -20,8 +20,10 @@ def test_the_logs_hold_no_secret(tmp_path):
         code = link.split("#code=")[1]
         secrets.append(code)
         browser = httpx.Client(base_url=app.url, timeout=30, headers={"origin": app.url})
-        assert browser.post("/api/session", json={"code": code}).status_code == 200
-        secrets.append(browser.cookies["pgt_session"])
+        opened = browser.post("/api/session", json={"code": code})
+        assert opened.status_code == 200
+        secrets += [browser.cookies["pgt_session"], opened.json()["proof"]]
+        browser.headers["x-pgt-proof"] = opened.json()["proof"]
         assert browser.get("/researcher").status_code == 200
         assert browser.get("/api/researcher/overview").status_code == 200
         assert browser.post("/api/session/logout").status_code == 200

@@ -80,6 +80,12 @@ class Researcher:
         self.http.close()
 
 
+def proof_headers(page: Any) -> dict[str, str]:
+    """What the app's own pages send with each API request besides the cookie: the session's proof, which the login
+    page keeps in localStorage (for requests a test makes beside a logged-in page, e.g. `page.request.get`)."""
+    return {"X-PGT-Proof": page.evaluate("localStorage.getItem('pgt-proof')")}
+
+
 def login_url(app_url: str, data_dir: Path) -> str:
     """A fresh one-time researcher login link (minted with the researcher token, as `pgt-studio --login-link`)."""
     api = ApiClient(app_url, token=Tokens.load_or_create(data_dir).researcher)

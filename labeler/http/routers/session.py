@@ -1,7 +1,7 @@
-"""Researcher sessions: redeem a one-time login code, log out, mint a login link for another browser.
+"""Sessions: redeem a one-time login code, log out, mint a login link for another browser.
 
-  POST /api/session {"code"} -> {"role"} and the session cookie   (a code works once, for 15 minutes)
-  GET  /api/session -> {"role"}                                      (who am I)
+  POST /api/session {"code"} -> {"role", "name", "proof"} and the session cookie   (a code works once)
+  GET  /api/session -> {"role", "name"}                              (who am I; needs the cookie and the proof)
   POST /api/session/logout -> {"role": "annotator"}                  (ends the session on the server)
   POST /api/session/links [researcher] -> {"url", "expires_in_s"}    (a new one-time login link)
   POST /api/session/invites [researcher] {"name"} -> {"name", "url", "expires_in_s"}   (an annotator's invite)
@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from labeler.db.sessions import CODE_TTL_S, SESSION_TTL_S
@@ -33,6 +33,11 @@ class Whoami(Model):
     name: str | None = None  # an invited annotator's name
 
 
+class LoggedIn(Whoami):
+    proof: str = Field(description="send it as the X-PGT-Proof header with every API request of this session; "
+                                   "the cookie alone authenticates none")
+
+
 class LoginLink(Model):
     url: str
     expires_in_s: int
@@ -47,14 +52,14 @@ def login_path(code: str) -> str:
     return f"/login#code={code}"
 
 
-@router.post("", response_model=Whoami)
+@router.post("", response_model=LoggedIn)
 def log_in(body: CodeIn, request: Request, st: State) -> JSONResponse:
     opened = st.store.sessions.redeem(body.code.strip())
     if opened is None:
         raise Unauthorized("this login code is unknown, used or expired: ask for a new link")
-    sid, session = opened
-    resp = JSONResponse({"role": session.role, "name": session.name})
-    resp.set_cookie(COOKIE, sid, max_age=SESSION_TTL_S, httponly=True, samesite="strict", path="/",
+    resp = JSONResponse({"role": opened.session.role, "name": opened.session.name, "proof": opened.proof},
+                        headers={"Cache-Control": "no-store"})
+    resp.set_cookie(COOKIE, opened.sid, max_age=SESSION_TTL_S, httponly=True, samesite="strict", path="/",
                     secure=request.url.scheme == "https")
     return resp
 
@@ -64,14 +69,19 @@ def whoami(request: Request) -> dict:
     return {"role": role(request), "name": invited_name(request)}
 
 
-@router.post("/logout", response_model=Whoami)
-def log_out(request: Request, st: State) -> JSONResponse:
+def end_session(request: Request, resp: Response) -> Response:
+    """End the cookie's session on the server and drop the cookie. The cookie is enough here: ending one's own
+    session gives nothing away, and the same-origin check keeps other sites' pages from doing it."""
     sid = request.cookies.get(COOKIE)
     if sid:
-        st.store.sessions.end(sid)
-    resp = JSONResponse({"role": "annotator"})
+        request.app.state.pgt.store.sessions.end(sid)
     resp.delete_cookie(COOKIE, path="/")
     return resp
+
+
+@router.post("/logout", response_model=Whoami)
+def log_out(request: Request) -> Response:
+    return end_session(request, JSONResponse({"role": "annotator"}))
 
 
 @router.post("/links", response_model=LoginLink, dependencies=RESEARCHERS)

@@ -1,5 +1,6 @@
-// One-time login: the code arrives in the link's fragment (never sent to a server) or is typed in.
-import { post } from "../shared/api.js";
+// One-time login: the code arrives in the link's fragment (never sent to a server) or is typed in. The session's
+// proof, which every API request must send beside the cookie, stays in this origin's localStorage.
+import { post, rememberProof } from "../shared/api.js";
 import { text } from "../shared/dom.js";
 
 const form = document.getElementById("login-form");
@@ -13,7 +14,7 @@ const target = next && next.startsWith("/") && !next.startsWith("//") ? next : h
 async function logIn(code) {
   text(status, "Logging in…");
   try {
-    await post("/api/session", { code });
+    rememberProof((await post("/api/session", { code })).proof);
   } catch (e) {
     text(status, `Login failed: ${e.message}`);
     input.focus();

@@ -1,7 +1,7 @@
 /* PGT Studio annotator quality: agreement, gold accuracy, consistency, position bias and speed per
  * annotator, and the adjudication queue. A researcher page (the researcher cookie goes along). */
 
-import { get, post, query } from "../shared/api.js";
+import { forgetProofOnLogout, get, hasProof, post, query } from "../shared/api.js";
 import { h, Notice } from "../shared/dom.js";
 import { AdjudicationQueue } from "./adjudication.js";
 import { QualityReport } from "./report.js";
@@ -13,6 +13,8 @@ const form = $("q-controls");
 const notice = new Notice({ label: "Notice" });
 $("q-notice").replaceWith(notice.el);
 const say = (message, kind = "error") => notice.say(message, kind, kind === "error" ? 10000 : 4000);
+if (!hasProof()) location.replace(`/login?next=${encodeURIComponent(location.pathname)}`); // its API calls need it
+forgetProofOnLogout(document.querySelector("form.pgt-logout"));
 
 let tasks = [];
 let roundNumbers = new Map(); // round id -> its number within the task, as the researcher view shows it

@@ -4,7 +4,7 @@
  * task every 1.5 s and updates every part in place (shared/dom.js), so forms keep their input, ticked
  * boxes stay ticked, open logs stay open and the review videos keep playing. */
 
-import { get, post, query } from "../shared/api.js";
+import { download, forgetProofOnLogout, get, hasProof, post, query } from "../shared/api.js";
 import { h, KeyedList, Notice, parseSvg, set, text } from "../shared/dom.js";
 import { plural } from "../shared/format.js";
 import { FormErrors } from "./form_errors.js";
@@ -23,6 +23,14 @@ const state = { overview: null, taskId: null, view: null, plotsKey: "", reviewKe
 const notice = new Notice({ label: "Notice" });
 $("rs-notice").replaceWith(notice.el);
 const say = (message, kind = "error") => notice.say(message, kind, kind === "error" ? 8000 : 3000);
+if (!hasProof()) location.replace(`/login?next=${encodeURIComponent(location.pathname)}`); // its API calls need it
+forgetProofOnLogout(document.querySelector("form.pgt-logout"));
+for (const link of document.querySelectorAll("a[download]")) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    download(link.getAttribute("href")).catch((e) => say(`Export failed: ${e.message}`));
+  });
+}
 
 /** Run a researcher action, say how it went, then show its effect; a refused form's problems go beside its fields. */
 async function act(fn, okText, errors = null) {

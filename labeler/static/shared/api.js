@@ -1,10 +1,28 @@
 /* One way to talk to the JSON API from every page.
  *
- * Same-origin requests carry the researcher's HttpOnly cookie by themselves (`credentials:
- * "same-origin"`), so no page ever handles a token. Every non-2xx answer becomes an `ApiError`
- * whose message a person can read: the server's `{"detail": ...}` (a string, or FastAPI's list of
- * validation problems), else the status line.
+ * A session is two secrets: the HttpOnly cookie, which the browser sends by itself, and its proof,
+ * which the login (or invite) page keeps in localStorage and every request sends as `X-PGT-Proof`.
+ * Why both: cookies are not scoped to a port, so a server on another port of this host receives the
+ * cookie, while localStorage belongs to this origin alone; the server takes neither without the other.
+ * Every non-2xx answer becomes an `ApiError` whose message a person can read: the server's
+ * `{"detail": ...}` (a string, or FastAPI's list of validation problems), else the status line.
  */
+
+import { h } from "./dom.js";
+
+const PROOF_KEY = "pgt-proof";
+
+/** Keep the proof a login answered with (`POST /api/session`), for this origin only. */
+export function rememberProof(proof) { localStorage.setItem(PROOF_KEY, proof); }
+
+export function forgetProof() { localStorage.removeItem(PROOF_KEY); }
+
+export const hasProof = () => localStorage.getItem(PROOF_KEY) !== null;
+
+function proofHeader() {
+  const proof = localStorage.getItem(PROOF_KEY);
+  return proof ? { "X-PGT-Proof": proof } : {};
+}
 
 export class ApiError extends Error {
   constructor(message, status, detail) {
@@ -40,7 +58,8 @@ export async function api(path, { method, json, signal, headers } = {}) {
   const init = {
     method: method || (json === undefined ? "GET" : "POST"),
     credentials: "same-origin",
-    headers: { Accept: "application/json", ...(json === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+    headers: { Accept: "application/json", ...(json === undefined ? {} : { "Content-Type": "application/json" }),
+      ...proofHeader(), ...headers },
     signal,
   };
   if (json !== undefined) init.body = JSON.stringify(json);
@@ -63,6 +82,26 @@ export async function api(path, { method, json, signal, headers } = {}) {
   }
   return body;
 }
+
+/** Save what `path` answers as a file (an export): a plain link would go without the proof. */
+export async function download(path) {
+  let resp;
+  try {
+    resp = await fetch(path, { credentials: "same-origin", headers: proofHeader() });
+  } catch (e) {
+    throw new ApiError(`cannot reach the server (${e.message})`, 0, null);
+  }
+  if (!resp.ok) throw new ApiError(`${resp.status} ${resp.statusText || "error"}`, resp.status, null);
+  const url = URL.createObjectURL(await resp.blob());
+  try {
+    h("a", { href: url, download: path.split("?")[0].split("/").pop() }).click();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+}
+
+/** The pages' "Log out" form posts to /logout (which ends the session on the server); the page forgets the proof. */
+export function forgetProofOnLogout(form) { form.addEventListener("submit", forgetProof); }
 
 export const get = (path, opts) => api(path, opts);
 export const post = (path, json = {}, opts) => api(path, { ...opts, method: "POST", json });

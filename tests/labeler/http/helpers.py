@@ -1,4 +1,4 @@
-"""Shared by the HTTP tests: tokens as headers, the annotator's next pair, a label body."""
+"""Shared by the HTTP tests: tokens as headers, a researcher's login, the annotator's next pair, a label body."""
 from __future__ import annotations
 
 import uuid
@@ -11,6 +11,15 @@ def tokens(cfg: AppConfig) -> tuple[dict[str, str], dict[str, str]]:
     """(researcher, worker) Authorization headers."""
     t = Tokens.load_or_create(cfg.data_dir)
     return {"Authorization": f"Bearer {t.researcher}"}, {"Authorization": f"Bearer {t.worker}"}
+
+
+def log_in(client, cfg: AppConfig, origin: str = "http://testserver") -> dict[str, str]:
+    """Log the client in as a researcher through a one-time link, as the login page does; returns the headers
+    the app's own pages send: their origin and the session's proof."""
+    code = client.post("/api/session/links", headers=tokens(cfg)[0]).json()["url"].split("#code=")[1]
+    opened = client.post("/api/session", json={"code": code}, headers={"origin": origin})
+    assert opened.status_code == 200, opened.text
+    return {"origin": origin, "x-pgt-proof": opened.json()["proof"]}
 
 
 def next_pair(client, task_id, who, exclude=()):

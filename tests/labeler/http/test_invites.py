@@ -36,14 +36,17 @@ def test_only_invited_people_label_and_under_their_own_name(study):
     assert r.status_code == 403 and "invite" in r.json()["detail"]
     code = invite(client, cfg, "  Dana ")
     joined = client.post("/api/session", json={"code": code}, headers=OWN).json()
-    assert joined == {"role": "annotator", "name": "dana"}
-    assert client.get("/api/session").json() == {"role": "annotator", "name": "dana"}
+    assert {k: joined[k] for k in ("role", "name")} == {"role": "annotator", "name": "dana"}
+    own = {**OWN, "x-pgt-proof": joined["proof"]}
+    assert client.get("/api/session", headers=own).json() == {"role": "annotator", "name": "dana"}
+    walk_in = client.get("/api/pairs/next", params={"task_id": task, "annotator": "dana"}, headers=OWN)
+    assert walk_in.status_code == 403  # the invite's cookie without its proof is nobody's
     pair = client.get("/api/pairs/next", params={"task_id": task, "annotator": "someone-else"},
-                      headers=OWN).json()["pair"]
+                      headers=own).json()["pair"]
     body = label_body(pair, "someone-else")
-    stored = client.post("/api/labels", json=body, headers=OWN).json()["label"]
+    stored = client.post("/api/labels", json=body, headers=own).json()["label"]
     assert stored["annotator"] == "dana"  # the invite decides who labelled
-    assert client.get("/api/researcher/overview", headers=OWN).status_code == 403  # an annotator, nothing more
+    assert client.get("/api/researcher/overview", headers=own).status_code == 403  # an annotator, nothing more
     assert client.post("/api/session", json={"code": code}).status_code == 403  # an invite works once
 
 

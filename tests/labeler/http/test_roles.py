@@ -61,6 +61,9 @@ def test_researcher_pages_show_the_login_page_to_everyone_else(env):
     client.cookies.set(COOKIE, tokens.researcher)  # the long-lived token is no session id
     assert client.get("/researcher").status_code == 403
     client.cookies.clear()
+    client.cookies.set(COOKIE, "x")
+    assert client.get("/researcher", headers={"authorization": "Basic eDp4"}).status_code == 403
+    client.cookies.clear()
 
 
 def test_annotators_still_label_and_researcher_token_works(env):
