@@ -1,41 +1,37 @@
-"""Guards every request passes before routing: a bounded JSON body, text that is valid Unicode.
+"""Guards every request passes before routing: a bounded body, text that is valid Unicode.
 
-Why a middleware: a 50 MB JSON body must be refused before it is parsed (and never echoed back in
-an error), and a string with a lone UTF-16 surrogate ("\\ud800", legal in JSON, not in UTF-8) must
-get a clear 422 instead of failing deep in the database write. Bodies that are not JSON (artifact
-uploads) are left to their routes, which bound and stream them themselves.
+Why a middleware: a 50 MB body must be refused before it is read whole, let alone parsed (and never
+echoed back in an error), whatever its Content-Type says, or none: a route answers 422 to a body it
+cannot use only after reading it. So every body but an artifact upload's is counted while it arrives
+and refused (413) past the limit. And a string with a lone UTF-16 surrogate ("\\ud800", legal in JSON,
+not in UTF-8) must get a clear 422 instead of failing deep in the database write. Artifact uploads
+(labeler.http.routers.jobs) bound and stream their bodies to disk themselves.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_JSON_BYTES = 2 * 1024 * 1024
+from labeler.identifiers import has_lone_surrogate
 
-
-def has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_lone_surrogate(v) for v in value)
-    return False
+MAX_BODY_BYTES = 2 * 1024 * 1024
+UPLOADS = re.compile(r"^/api/jobs/\d+/artifacts/[^/]+$")
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_json_bytes: int = MAX_JSON_BYTES) -> None:
-        self.app, self.max_json_bytes = app, max_json_bytes
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app, self.max_body_bytes = app, max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or not _is_json(scope):
+        if scope["type"] != "http" or not _has_body(scope) or (
+                scope["method"] == "PUT" and UPLOADS.match(scope["path"])):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_json_bytes:
-            await _refuse(send, 413, f"the JSON body is {int(declared)} bytes; the limit is {self.max_json_bytes}")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _refuse(send, 413, f"the body is {int(declared)} bytes; the limit is {self.max_body_bytes}")
             return
         body = bytearray()
         while True:
@@ -43,8 +39,8 @@ class RequestGuard:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_json_bytes:
-                await _refuse(send, 413, f"the JSON body is larger than the limit of {self.max_json_bytes} bytes")
+            if len(body) > self.max_body_bytes:
+                await _refuse(send, 413, f"the body is larger than the limit of {self.max_body_bytes} bytes")
                 return
             if not message.get("more_body", False):
                 break
@@ -68,9 +64,10 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
 
-def _is_json(scope: Scope) -> bool:
-    kind = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
-    return kind == b"application/json" or kind.endswith(b"+json")
+def _has_body(scope: Scope) -> bool:
+    """HTTP/1.1: a request has a body only if it says how long it is or that it comes in chunks."""
+    headers = dict(scope["headers"])
+    return headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
