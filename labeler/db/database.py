@@ -57,16 +57,29 @@ class Database:
         self._closed = False
 
     def _restrict_permissions(self) -> None:
-        """Labels and tokens are the study's data: readable by the app's user only."""
-        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
-            if p.exists():
-                os.chmod(p, 0o600)
+        """Labels and tokens are the study's data: readable by the app's user only. DuckDB creates its write-ahead
+        log with the umask's permissions on the first write after each checkpoint, so every write checks it."""
+        for p in (self.path, self.wal_path):
+            try:
+                if os.stat(p).st_mode & 0o077:
+                    os.chmod(p, 0o600)
+            except FileNotFoundError:
+                pass
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".wal")
 
     # -- queries ------------------------------------------------------------------------------
+    def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
+        cur = self._con.execute(sql, params or [])
+        self._restrict_permissions()  # any statement may have written (INSERT ... RETURNING included)
+        return cur
+
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         """Rows as dicts of plain values."""
         with self.lock:
-            cur = self._con.execute(sql, params or [])
+            cur = self._run(sql, params)
             if cur.description is None:
                 return []
             cols = [d[0] for d in cur.description]
@@ -78,17 +91,17 @@ class Database:
 
     def scalar(self, sql: str, params: Params = None) -> Any:
         with self.lock:
-            row = self._con.execute(sql, params or []).fetchone()
+            row = self._run(sql, params).fetchone()
         return row[0] if row else None
 
     def tuples(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Raw rows (for hot paths that build their own structures)."""
         with self.lock:
-            return self._con.execute(sql, params or []).fetchall()
+            return self._run(sql, params).fetchall()
 
     def execute(self, sql: str, params: Params = None) -> None:
         with self.lock:
-            self._con.execute(sql, params or [])
+            self._run(sql, params)
 
     def by_id(self, table: str, key: Any, what: str) -> dict[str, Any]:
         row = self.one(f"SELECT * FROM {table} WHERE id = ?", [key])
@@ -104,6 +117,7 @@ class Database:
             try:
                 yield
                 self._con.execute("COMMIT")
+                self._restrict_permissions()
             except BaseException:
                 try:
                     self._con.execute("ROLLBACK")

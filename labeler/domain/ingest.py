@@ -32,7 +32,7 @@ def ingest_trajectory(store: Store, artifacts: Artifacts, traj: Trajectory, traj
     """Save `traj` as `<traj_id>.npz` and register it."""
     check_id(traj_id, "trajectory id")
     name = artifacts.trajectory_name(traj_id)
-    traj.save(artifacts.path(name))
+    artifacts.write(name, traj.to_bytes())
     return _register(store, artifacts, traj, traj_id, task_row, name, round_id, latent_id, traj.meta)
 
 

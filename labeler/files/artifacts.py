@@ -26,6 +26,7 @@ from typing import Iterator
 
 from labeler.errors import Conflict, Invalid, NotFound, StorageUnavailable
 from labeler.files.trajectory_file import inspect_trajectory
+from pgt_core.atomic import write_atomic
 
 ARTIFACT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(npz|mp4)$")
 KINDS = {"npz": "trajectories", "mp4": "videos"}
@@ -102,6 +103,10 @@ class Artifacts:
                 head = f.read(12)
             if len(head) < 12 or head[4:8] != b"ftyp":
                 raise Invalid(f"{name} is not an mp4 video")
+
+    def write(self, name: str, data: bytes) -> Path:
+        """Store an artifact the app made itself (e.g. a bootstrap episode), private like every other."""
+        return write_atomic(self.path(name), data, mode=0o600)
 
     @staticmethod
     def trajectory_name(traj_id: str) -> str:

@@ -90,7 +90,7 @@ R, W = "researcher", "worker"
 API_ROLES = [  # (method, path, json body, roles that may call it)
     ("POST", "/api/tasks", {}, {R}), ("POST", "/api/latents", {}, {R}),
     ("POST", "/api/pairs", {}, {R}), ("POST", "/api/jobs", {}, {R}),
-    ("PUT", "/api/artifacts/roles-probe.npz", None, {W}), ("POST", "/api/trajectories", {}, {W}),
+    ("PUT", "/api/jobs/1/artifacts/roles-probe.npz", None, {W}), ("POST", "/api/jobs/1/trajectories", {}, {W}),
     ("GET", "/api/labels", None, {R, W}), ("GET", "/api/pairs?task_id=1", None, {R, W}),
     ("GET", "/api/pairs/1", None, {R, W}), ("GET", "/api/artifacts/syn-r1-0.npz", None, {R, W}),
     ("GET", "/api/trajectories?task_id=1", None, {R, W}), ("GET", "/api/trajectories/syn-r1-0", None, {R, W}),
@@ -152,8 +152,9 @@ def test_refused_writes_write_nothing(env):
     assert client.post("/api/tasks", json=task).status_code == 403
     assert client.post("/api/tasks", json=task, headers=bearer(tokens.worker)).status_code == 403
     assert client.get("/api/tasks").json() == before
-    assert client.put("/api/artifacts/sneaky.npz", content=b"x").status_code == 403
-    assert client.put("/api/artifacts/sneaky.npz", content=b"x", headers=bearer(tokens.researcher)).status_code == 403
+    assert client.put("/api/jobs/1/artifacts/sneaky.npz", content=b"x").status_code == 403
+    assert client.put("/api/jobs/1/artifacts/sneaky.npz", content=b"x", headers=bearer(tokens.researcher)
+                      ).status_code == 403
     assert not (seeded["data"] / "artifacts" / "sneaky.npz").exists()
     job = {"kind": "tune", "task_id": seeded["task_id"]}
     assert client.post("/api/jobs", json=job).status_code == 403
@@ -171,9 +172,15 @@ def test_the_api_description_is_the_researchers(env):
 def test_the_data_directory_is_private(env):
     client, _, seeded = env
     data = seeded["data"]
+    client.app.state.pgt.store.db.execute("CHECKPOINT")  # DuckDB makes a new write-ahead log on the next write
     pair = client.get("/api/pairs/next", params={"task_id": seeded["task_id"], "annotator": "p"}).json()["pair"]
     assert client.get(pair["left"]["video_url"]).status_code == 200
+    body = {"submission_id": "private-label-1", "pair_id": pair["id"], "annotator": "p", "choice": "left",
+            "left_traj": pair["left"]["id"], "right_traj": pair["right"]["id"]}
+    assert client.post("/api/labels", json=body).status_code == 201
     video = data / "artifacts" / "videos" / f"{pair['left']['id']}.mp4"
-    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (data, data / "pgt.duckdb", data / "tokens.json",
-                                                         data / "artifacts", data / "artifacts" / "videos", video)}
+    episode = data / "artifacts" / "trajectories" / f"{pair['left']['id']}.npz"  # written by the app's ingest
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (
+        data, data / "pgt.duckdb", data / "pgt.duckdb.wal", data / "tokens.json", data / "artifacts",
+        data / "artifacts" / "videos", video, episode)}
     assert all(mode & 0o077 == 0 for mode in modes.values()), {str(p): oct(m) for p, m in modes.items()}
