@@ -27,13 +27,18 @@ HIDDEN_CATEGORIES = ("Cc", "Cf", "Co", "Cn", "Cs")  # control, format, private u
 
 
 def has_lone_surrogate(value: Any) -> bool:
-    """A string anywhere in a JSON value holding half a UTF-16 pair (legal in JSON text, not in UTF-8)."""
-    if isinstance(value, str):
-        return any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_lone_surrogate(v) for v in value)
+    """A string anywhere in a JSON value holding half a UTF-16 pair (legal in JSON text, not in UTF-8). Walks
+    without recursion, so no nesting depth can make it fail."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= c <= "\udfff" for c in item):
+                return True
+        elif isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
     return False
 
 

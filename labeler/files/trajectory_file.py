@@ -19,6 +19,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from labeler.errors import Invalid
+from labeler.identifiers import has_lone_surrogate
 
 REQUIRED = ("frames.npy", "actions.npy", "rewards.npy", "header.npy")
 
@@ -29,6 +30,7 @@ class Limits:
     max_frame_side: int = 512  # pixels
     max_bytes: int = 512 * 1024 * 1024  # decompressed size of all arrays together
     max_header_bytes: int = 4 * 1024 * 1024  # events, seed and metadata (JSON)
+    max_header_depth: int = 32  # JSON nesting: the store and the API encode it again
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def inspect_trajectory(path: str | Path, limits: Limits = Limits(), max_steps: i
                               f"got {ad} {list(as_)} and {rd} {list(rs)}")
             if hd != np.uint8 or len(hs) != 1 or hs[0] > limits.max_header_bytes:
                 raise Invalid(f"the header must be at most {limits.max_header_bytes} bytes of JSON")
-            _check_header(zf.read("header.npy"), steps)
+            _check_header(zf.read("header.npy"), steps, limits.max_header_depth)
     except zipfile.BadZipFile as exc:
         raise Invalid(f"not a readable trajectory file (.npz): {exc}") from None
     except (OSError, EOFError) as exc:
@@ -93,22 +95,46 @@ def inspect_trajectory(path: str | Path, limits: Limits = Limits(), max_steps: i
     return TrajectoryFile(steps=steps, frame_shape=(fs[1], fs[2], fs[3]), decompressed_bytes=total)
 
 
-def _check_header(raw: bytes, steps: int) -> None:
+def _not_a_number(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _depth(value: Any) -> int:
+    """How deeply a JSON value nests (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth + 1)
+            stack += [(child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
+def _check_header(raw: bytes, steps: int, max_depth: int) -> None:
+    """The header as the store will keep it: a JSON object of finite numbers and real text (no lone UTF-16
+    surrogate, which the database refuses), nested within reason, with a seed that fits 64 bits."""
     try:
         text = np.load(io.BytesIO(raw), allow_pickle=False).tobytes().decode("utf-8")
-        header: Any = json.loads(text)
+        header: Any = json.loads(text, parse_constant=_not_a_number)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"the header is not JSON: {exc}") from None
+        raise Invalid(f"the header is not JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise Invalid("the header is nested too deeply") from None
     if not isinstance(header, dict):
         raise Invalid(f"the header must be a JSON object, got {type(header).__name__}")
+    if _depth(header) > max_depth:
+        raise Invalid(f"the header nests deeper than {max_depth} levels")
+    if has_lone_surrogate(header):
+        raise Invalid("the header's text must be valid Unicode (a lone UTF-16 surrogate such as \\ud800 is not "
+                      "a character)")
     events = header.get("events", [])
     if not isinstance(events, list) or not all(
             isinstance(e, list) and len(e) == 2 and isinstance(e[0], int) and not isinstance(e[0], bool)
             and 0 <= e[0] < max(steps, 1) and isinstance(e[1], str) for e in events):
         raise Invalid("events must be a list of [step, achievement] with 0 <= step < the episode's length")
     seed = header.get("seed")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise Invalid(f"seed must be an integer, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -2**63 <= seed < 2**63:
+        raise Invalid(f"seed must be an integer of 64 bits, got {str(seed)[:40]}")
     if not isinstance(header.get("meta", {}), dict):
         raise Invalid("meta must be a JSON object")
 

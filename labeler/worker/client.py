@@ -1,5 +1,8 @@
 """The worker's side of the job protocol: claim, heartbeat, upload, complete, fail (worker token).
 
+Every write goes with the claimed attempt's lease token: the worker token alone writes nothing. A
+worker hands over trajectories (.npz) only; the app makes their videos itself.
+
 Reporting calls (complete, fail, uploads) retry for a while (labeler.api_client), heartbeats do
 not (the next one is seconds away), and a 409 always means the app gave the job to someone else,
 so the worker must abandon it.
@@ -41,7 +44,7 @@ class WorkerClient(ApiClient):
                                                          "retry": retry, "logs": logs or []})
 
     def upload(self, job: dict[str, Any], path: Path) -> None:
-        """Hand over one artifact (`<id>.npz` or `<id>.mp4`); the app checks it and stores it once."""
+        """Hand over one trajectory file (`<id>.npz`) for the job; the app checks it and stores it once."""
         with open(path, "rb") as f:
             self.call("PUT", f"/api/jobs/{job['id']}/artifacts/{Path(path).name}", content=f,
                       headers={"content-type": "application/octet-stream", "x-pgt-lease": job["lease"]})

@@ -2,27 +2,33 @@
 
   POST /api/jobs/claim {"worker", "kinds"?, "info"?} -> {"job": Job|null, "lease": token|null}
   POST /api/jobs/{id}/heartbeat {"worker", "lease", "progress"?, "message"?, "logs"?}  (409: no longer yours)
-  PUT  /api/jobs/{id}/artifacts/{name}   X-PGT-Lease: token   body: the file (a header: URLs end up in logs)
+  PUT  /api/jobs/{id}/artifacts/{name}   X-PGT-Lease: token   body: a trajectory .npz (a header: URLs end up in logs)
+  POST /api/jobs/{id}/trajectories {"id", "task_id", ...}   X-PGT-Lease: token   (register an uploaded trajectory)
   POST /api/jobs/{id}/complete {"worker", "lease", "result"}   (a repeat after a lost answer is fine)
   POST /api/jobs/{id}/fail {"worker", "lease", "error", "retry"?, "logs"?}
 
 Leases: each claim hands out a random token for that attempt; a job whose worker sent no heartbeat
 for `job_stale_s` goes back to the queue on the next claim, and the dead worker's late heartbeat,
 upload or completion then gets 409 because its token no longer holds the job, so a result is only
-ever taken once, and nobody else can report for a worker by naming it. After every completion or
-failure the rounds are reconciled, which applies the result.
+ever taken once, and nobody else can report for a worker by naming it. Every write a worker makes
+(uploads, registrations) needs the lease of a running job: the worker token alone writes nothing.
+After every completion or failure the rounds are reconciled, which applies the result.
 """
 from __future__ import annotations
 
 from fastapi import APIRouter, Header, Request
 
+from labeler.domain.ingest import register_artifact
+from labeler.errors import Invalid
 from labeler.http.auth import RESEARCHERS, TOKEN_HOLDERS, WORKERS
 from labeler.http.deps import State
 from labeler.http.routers.artifacts import store_upload
 from labeler.http.schemas.common import ERRORS
 from labeler.http.schemas.jobs import Claimed, ClaimIn, CompleteIn, FailIn, HeartbeatIn, Job, JobIn
-from labeler.http.schemas.trajectories import ArtifactStored
+from labeler.http.schemas.trajectories import ArtifactStored, Trajectory, TrajectoryIn
 from labeler.identifiers import check_name
+
+LEASE = Header(alias="x-pgt-lease", description="the attempt's lease token")
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=ERRORS)
 
@@ -62,10 +68,19 @@ def heartbeat(job_id: int, body: HeartbeatIn, st: State) -> dict:
 
 
 @router.put("/{job_id}/artifacts/{name}", response_model=ArtifactStored, dependencies=WORKERS)
-async def upload(job_id: int, name: str, request: Request, st: State,
-                 lease: str = Header(alias="x-pgt-lease", description="the attempt's lease token")) -> dict:
+async def upload(job_id: int, name: str, request: Request, st: State, lease: str = LEASE) -> dict:
     st.store.jobs.running_under(job_id, lease)
     return await store_upload(st, name, request)
+
+
+@router.post("/{job_id}/trajectories", status_code=201, response_model=Trajectory, dependencies=WORKERS)
+def register_trajectory(job_id: int, body: TrajectoryIn, st: State, lease: str = LEASE) -> dict:
+    """Reads the uploaded `{id}.npz` and scores it with the task (reward, success, events)."""
+    job = st.store.jobs.running_under(job_id, lease)
+    if job["task_id"] is not None and job["task_id"] != body.task_id:
+        raise Invalid(f"job {job_id} is for task {job['task_id']}, not {body.task_id}")
+    return register_artifact(st.store, st.artifacts, body.id, st.store.tasks.get(body.task_id), body.round_id,
+                             body.latent_id)
 
 
 @router.post("/{job_id}/complete", response_model=Job, dependencies=WORKERS)

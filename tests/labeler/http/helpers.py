@@ -1,4 +1,5 @@
-"""Shared by the HTTP tests: tokens as headers, a researcher's login, the annotator's next pair, a label body."""
+"""Shared by the HTTP tests: tokens as headers, a researcher's login, a worker's job lease, the annotator's next pair,
+a label body."""
 from __future__ import annotations
 
 import uuid
@@ -20,6 +21,16 @@ def log_in(client, cfg: AppConfig, origin: str = "http://testserver") -> dict[st
     opened = client.post("/api/session", json={"code": code}, headers={"origin": origin})
     assert opened.status_code == 200, opened.text
     return {"origin": origin, "x-pgt-proof": opened.json()["proof"]}
+
+
+def job_lease(client, cfg: AppConfig, task_id: int) -> tuple[int, dict[str, str]]:
+    """A running job claimed by a worker: (its id, the worker token and lease headers every worker write needs)."""
+    r, w = tokens(cfg)
+    enqueued = client.post("/api/jobs", json={"kind": "rollout", "task_id": task_id, "payload": {}}, headers=r)
+    assert enqueued.status_code == 201, enqueued.text
+    claimed = client.post("/api/jobs/claim", json={"worker": "test-worker", "kinds": ["rollout"]}, headers=w).json()
+    assert claimed["job"]["id"] == enqueued.json()["id"]
+    return claimed["job"]["id"], {**w, "x-pgt-lease": claimed["lease"]}
 
 
 def next_pair(client, task_id, who, exclude=()):

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.http.app import create_app
-from tests.labeler.http.helpers import label_body, next_pair, tokens
+from tests.labeler.http.helpers import job_lease, label_body, next_pair, tokens
 from tests.support.app_process import REPO_ROOT
 from tests.support.synthetic import seed_data_dir, synthetic_trajectory
 
@@ -136,13 +136,14 @@ def test_worker_flow_upload_register_pair_and_jobs(env):
     R, w = tokens(cfg)
     tid = seeded["task_id"]
     traj = synthetic_trajectory(seed=42, length=6)
-    assert client.put("/api/artifacts/new-1.npz", content=traj.to_bytes(), headers=w).status_code == 200
-    assert client.put("/api/artifacts/..%2Fnew.npz", content=b"x", headers=w).status_code == 422
-    r = client.post("/api/trajectories", json={"id": "new-1", "task_id": tid, "round_id": seeded["round_id"]},
-                    headers=w)
+    job, lease = job_lease(client, cfg, tid)
+    assert client.put(f"/api/jobs/{job}/artifacts/new-1.npz", content=traj.to_bytes(), headers=lease).status_code == 200
+    assert client.put(f"/api/jobs/{job}/artifacts/..%2Fnew.npz", content=b"x", headers=lease).status_code in (404, 422)
+    register = f"/api/jobs/{job}/trajectories"
+    r = client.post(register, json={"id": "new-1", "task_id": tid, "round_id": seeded["round_id"]}, headers=lease)
     assert r.status_code == 201 and r.json()["length"] == 6
-    assert client.post("/api/trajectories", json={"id": "new-1", "task_id": tid}, headers=w).status_code == 409
-    assert client.post("/api/trajectories", json={"id": "missing", "task_id": tid}, headers=w).status_code == 404
+    assert client.post(register, json={"id": "new-1", "task_id": tid}, headers=lease).status_code == 409
+    assert client.post(register, json={"id": "missing", "task_id": tid}, headers=lease).status_code == 404
     r = client.post("/api/pairs", json={"task_id": tid, "pairs": [["new-1", "syn-r1-0"]], "source": "worker"},
                     headers=R)
     assert r.status_code == 201 and len(r.json()) == 1

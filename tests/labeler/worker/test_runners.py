@@ -1,4 +1,5 @@
-"""The rollout runner scores each episode for active selection when the round asks (its spec has z0)."""
+"""The rollout runner scores each episode for active selection when the round asks (its spec has z0); runners hand
+back trajectories only (the app makes every video itself)."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,6 +27,7 @@ def test_active_rollouts_return_each_episodes_implicit_reward(tmp_path):
             "z": z.tolist(), "seeds": [11, 12, 13], "batch_size": 3, "id_prefix": "t1-r1-L2"}
     plain = run_rollout(spec, policy, tmp_path / "plain", "cpu", Quiet())
     assert all("implicit_reward" not in e for e in plain.result["trajectories"])
+    assert sorted(p.name for p in plain.files) == sorted(f"{e['id']}.npz" for e in plain.result["trajectories"])
     scored = run_rollout({**spec, "z0": z0.tolist(), "beta": 0.5}, policy, tmp_path / "scored", "cpu", Quiet())
     got = [e["implicit_reward"] for e in scored.result["trajectories"]]
     trajs = [Trajectory.load(tmp_path / "scored" / f"{e['id']}.npz") for e in scored.result["trajectories"]]
@@ -53,6 +55,7 @@ def test_the_evaluation_plays_every_latent_as_a_rollout_of_its_own_would(tmp_pat
         assert rate["success"] == [bool(t.events) and any(n == "collect_wood" for _, n in t.events)
                                    for t in alone[rate["role"]]]
     kept = {(k["role"], k["seed"]): k["id"] for k in out.result["review"]}
+    assert sorted(p.name for p in out.files) == sorted(f"{tid}.npz" for tid in kept.values())  # no videos
     assert set(kept) == {(role, s) for role in ("prompt", "candidate") for s in seeds[:2]}
     for (role, seed), tid in kept.items():
         saved = Trajectory.load(tmp_path / f"{tid}.npz")
