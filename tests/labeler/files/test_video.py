@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -114,3 +115,23 @@ def test_frames_can_stream_from_an_iterator(tmp_path):
     with pytest.raises(ValueError, match="first one's shape"):
         encode_mp4(iter([frames(1, 16)[0], frames(1, 8)[0]]), tmp_path / "bad.mp4")
     assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_the_encoder_holds_only_a_few_frames_at_a_time(tmp_path):
+    """Memory stays at a few frames whatever the episode's length: the encoder takes the next frame only once
+    the ones before it are gone (handed to ffmpeg and dropped), never reading the episode ahead."""
+    alive: set[int] = set()
+    most_alive = 0
+
+    def stream(n: int = 200):
+        nonlocal most_alive
+        for k in range(n):
+            frame = np.full((16, 16, 3), k % 256, np.uint8)
+            alive.add(k)
+            weakref.finalize(frame, alive.discard, k)
+            most_alive = max(most_alive, len(alive))
+            yield frame
+
+    path = encode_mp4(stream(), tmp_path / "lazy.mp4", scale=2)
+    assert path.read_bytes()[4:8] == b"ftyp"
+    assert most_alive <= 3, f"{most_alive} of 200 frames were held at once"  # the first (its shape) + 1-2
