@@ -27,6 +27,7 @@ from labeler.config import AppConfig
 from labeler.errors import FieldInvalid, StoreError
 from labeler.http import pages
 from labeler.http.auth import RESEARCHER_PAGES
+from labeler.http.page_policy import GradioPagePolicy
 from labeler.http.request_guard import RequestGuard
 from labeler.http.routers import (
     answers,
@@ -113,6 +114,8 @@ def create_app(config: AppConfig) -> FastAPI:
                             status_code=422)
 
     app.add_middleware(RequestGuard)
+    if config.ui:
+        app.add_middleware(GradioPagePolicy)
     app.add_middleware(BrowserGuard, tokens=state.tokens, allowed_hosts=config.allowed_hosts)  # added last: first
 
     for module in ROUTERS:

@@ -15,14 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from labeler.http.auth import RESEARCHER, page_role
+from labeler.http.page_policy import page_policy
 from labeler.http.routers.session import end_session
 
 router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(str(resources.files("labeler") / "static"))
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-               "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-               "form-action 'self'; frame-ancestors 'none'")
-PAGE_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY}
+PAGE_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy()}
 
 
 def page(name: str, status_code: int = 200) -> FileResponse:

@@ -3,13 +3,13 @@
 Why custom HTML/JS inside Gradio: videos playing in lock-step under one control bar, keyboard
 labelling and instant pair switching need direct control of <video> elements, which Gradio's
 components do not give. So `static/annotator/main.js` renders the whole annotator into
-`#pgt-annotator` and talks to /api itself.
+`#pgt-annotator` (an empty column) and talks to /api itself. Not a gr.HTML block: Gradio compiles
+its content as a template with `new Function`, which the page's CSP (no 'unsafe-eval') forbids.
 """
 from __future__ import annotations
 
 import gradio as gr
 
-ANNOTATOR_HTML = '<div id="pgt-annotator" class="pgt-root"></div>'
 # head tags: our CSS/JS (the script mounts itself once #pgt-annotator appears)
 HEAD = (
     '<link rel="stylesheet" href="/static/annotator/style.css">'
@@ -25,5 +25,5 @@ def theme() -> gr.themes.Base:
 
 def build_ui() -> gr.Blocks:
     with gr.Blocks(title="PGT Studio", analytics_enabled=False) as demo:
-        gr.HTML(ANNOTATOR_HTML, js_on_load=None, padding=False, apply_default_css=False)
+        gr.Column(elem_id="pgt-annotator", elem_classes=["pgt-root"])
     return demo

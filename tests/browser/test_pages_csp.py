@@ -1,4 +1,5 @@
-"""Every page of ours runs under its strict Content-Security-Policy without a single violation (real Chromium)."""
+"""Every page, the Gradio page at / included (the UI is mounted, as by default), runs under its strict
+Content-Security-Policy without a single violation (real Chromium)."""
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_our_pages_pass_their_csp(browser, tmp_path):
-    seed_data_dir(tmp_path, n_traj=4, per_traj=2, length=8)
-    app = AppProcess(tmp_path, ["--no-bootstrap", "--no-worker", "--no-ui"]).start()
+    seed_data_dir(tmp_path, n_traj=12, per_traj=2, length=8)  # each visit reserves a pair and the next
+    app = AppProcess(tmp_path, ["--no-bootstrap", "--no-worker", "--checkpoint", str(tmp_path / "none.pt")],
+                     startup_timeout=180).start()
     try:
         context = browser.new_context()
         page = context.new_page()
@@ -22,12 +24,16 @@ def test_our_pages_pass_their_csp(browser, tmp_path):
         page.on("pageerror", lambda e: violations.append(str(e)))
         page.goto(login_url(app.url, tmp_path))
         page.wait_for_url(app.url + "/researcher")
-        for path in ("/researcher", "/quality", "/annotate?annotator=csp", "/login"):
+        for path in ("/researcher", "/quality", "/annotate?annotator=csp", "/login", "/?annotator=csp"):
             response = page.goto(app.url + path)
-            assert "script-src 'self'" in response.headers["content-security-policy"], path
+            policy = response.headers["content-security-policy"]
+            assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+            assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0], path
+            assert "unsafe-eval" not in policy, path
             page.wait_for_load_state("networkidle")
-        page.goto(app.url + "/annotate?annotator=csp")
-        wait_until(page, lambda: page.locator("video").count() >= 2)  # the view really ran its modules
+        for path in ("/annotate?annotator=csp", "/?annotator=csp"):  # the view really ran its modules
+            page.goto(app.url + path)
+            wait_until(page, lambda: page.locator("video").count() >= 2, timeout_s=60, what=f"the videos of {path}")
         assert violations == []
         context.close()
     finally:

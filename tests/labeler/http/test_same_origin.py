@@ -88,7 +88,7 @@ def test_security_headers(env):
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
 
 
-def test_gradio_upload_is_closed(tmp_path):
+def test_gradio_upload_is_closed_and_its_page_has_a_real_csp(tmp_path):
     import tempfile
     from pathlib import Path
 
@@ -104,7 +104,11 @@ def test_gradio_upload_is_closed(tmp_path):
         for path in ("/gradio_api/upload", "/gradio_api/upload?upload_id=x", "/upload"):
             r = client.post(path, files={"files": ("x.txt", b"A" * 10_000)})
             assert r.status_code == 404, (path, r.status_code)
-        assert client.get("/").status_code == 200  # the annotator page itself still works
+        page = client.get("/")  # the annotator page itself still works, under a CSP of its own
+        assert page.status_code == 200
+        scripts = page.headers["content-security-policy"].split("script-src ")[1].split(";")[0].split()
+        assert scripts[0] == "'self'" and len(scripts) > 1
+        assert all(s.startswith("'sha256-") for s in scripts[1:])  # its own inline scripts, nothing else inline
     assert files() == before
 
 
