@@ -1,12 +1,15 @@
 """The app's two secrets on disk: the researcher token and the worker token.
 
-Why tokens and not accounts: annotators only ever type their name, and the people who run a
-study are one or two researchers plus the machines that tune. So the app makes two random
-tokens on first start (`<data dir>/tokens.json`, readable by its owner only; environment
-variables PGT_RESEARCHER_TOKEN / PGT_WORKER_TOKEN override them):
-- the researcher token opens the researcher view (`/researcher?token=...` sets a cookie) and
-  the /api/researcher routes;
-- the worker token lets a worker claim and report jobs (`Authorization: Bearer ...`).
+Why tokens and not accounts: annotators only ever type their name (or open an invite link), and
+the people who run a study are one or two researchers plus the machines that tune. So the app
+makes two random tokens on first start (`<data dir>/tokens.json`, readable by its owner only;
+environment variables PGT_RESEARCHER_TOKEN / PGT_WORKER_TOKEN override them), both sent as
+`Authorization: Bearer ...` and never put in a URL:
+- the researcher token is for scripts (exports, notebooks) and mints one-time login links
+  (`pgt-studio --login-link`); a browser logs in with such a link and gets a session instead
+  (labeler.db.sessions), so the token never reaches a browser, a URL or a log;
+- the worker token lets a worker claim jobs, and report and upload for the job it holds (with
+  that attempt's lease token).
 Anyone else is an annotator and gets 403 from both. Tokens are compared in constant time.
 
 Who may call what with which token is labeler.http.auth.
