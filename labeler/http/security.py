@@ -60,6 +60,8 @@ def cross_site_reason(scope: Scope, tokens: Tokens) -> str | None:
         return None
     fetch_site, origin = headers.get("sec-fetch-site"), headers.get("origin")
     own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+    if origin == "null" and fetch_site == "same-origin":
+        origin = None  # a form our own page posts: `Referrer-Policy: no-referrer` makes browsers send "null"
     if origin is not None and origin != own:
         return f"a page of {origin} may not act with this app's login"
     if fetch_site in ("cross-site", "same-site") and not (
