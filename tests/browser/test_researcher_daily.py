@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -235,6 +236,17 @@ def test_new_task_form_is_blind_by_default_and_sends_instructions(browser, app):
         tasks = page.request.get(app.url + "/api/researcher/overview", headers=proof_headers(page)).json()["tasks"]
         task = next(t for t in tasks if t["name"] == "hinted")
         assert task["hints"] is True and task["instructions"] == "Pick the one that reaches a tree sooner."
+        assert page.errors == []
+
+
+def test_exports_download_with_the_session(browser, app):
+    """An export is an API read, so it needs the session's proof: the page fetches it and saves the file."""
+    with researcher_view(browser, app) as page:
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Export labels").click()
+        assert download.value.suggested_filename == "labels.jsonl"
+        lines = Path(download.value.path()).read_text().splitlines()
+        assert any('"daily-label-1"' in line for line in lines)
         assert page.errors == []
 
 
