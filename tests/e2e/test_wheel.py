@@ -45,6 +45,8 @@ def test_the_wheel_installs_and_serves_the_app(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "labeler/static/annotator/index.html" in names and "pgt_core/assets/crafter_foundation.pt" in names
     assert "tests/support/app_process.py" not in names  # the test harness stays out of the package
+    modules = {n for n in names if n.endswith(".py")}
+    assert modules and modules <= {p.relative_to(source).as_posix() for p in source.rglob("*.py")}  # nothing stale
 
     venv = tmp_path / "venv"
     # the dependencies come from this interpreter's site-packages; the project itself only from the wheel, which
