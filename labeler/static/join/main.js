@@ -1,4 +1,6 @@
 // An annotator's invite: the code (in the link's fragment, never sent to a server) becomes a session.
+import { post } from "../shared/api.js";
+
 const status = document.getElementById("join-status");
 const code = new URLSearchParams(location.hash.slice(1)).get("code");
 history.replaceState(null, "", location.pathname);  // drop the code from the address bar
@@ -8,12 +10,11 @@ async function join() {
     status.textContent = "This link holds no invite code.";
     return;
   }
-  const resp = await fetch("/api/session", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }),
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) {
-    status.textContent = typeof body.detail === "string" ? body.detail : `could not sign in (${resp.status})`;
+  let body;
+  try {
+    body = await post("/api/session", { code });
+  } catch (e) {
+    status.textContent = `Could not sign in: ${e.message}`;
     return;
   }
   location.replace(`/?annotator=${encodeURIComponent(body.name || "")}`);

@@ -61,9 +61,9 @@ function roundRow(onAction) {
       const job = r.job && r.job.status !== "done" && !TERMINAL.includes(r.status) ? r.job : null;
       progress.hidden = !job;
       if (job) {
-        const p = Math.round(100 * (job.progress || 0));
-        fill.style.width = `${p}%`;
-        set(bar, { "aria-valuenow": String(p), "aria-label": `${job.kind} progress` });
+        const p = pct(job.progress || 0);
+        fill.style.width = p;
+        set(bar, { "aria-valuenow": parseInt(p, 10), "aria-label": `${job.kind} progress` });
         text(message, `${job.kind} ${job.status}${job.attempts > 1 ? ` (attempt ${job.attempts})` : ""}: ${job.message || ""}`);
       }
       text(labels, [r.pairs || !r.questions ? `${r.decisive}/${r.labels} on ${r.pairs} pairs` : "",
