@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.labeler.http.helpers import label_body, next_pair, tokens
+from tests.support.http_requests import label_body, next_pair, tokens
 
 
 def test_a_lone_surrogate_is_a_422_not_a_crash(env):

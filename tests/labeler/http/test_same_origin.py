@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.labeler.http.helpers import tokens
+from tests.support.http_requests import tokens
 
 OWN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
 

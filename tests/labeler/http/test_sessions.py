@@ -3,7 +3,7 @@ token; logging out ends the session on the server."""
 from __future__ import annotations
 
 from labeler.http.auth import COOKIE
-from tests.labeler.http.helpers import tokens
+from tests.support.http_requests import tokens
 
 SAME_ORIGIN = {"origin": "http://testserver"}
 

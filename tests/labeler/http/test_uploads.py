@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tests.labeler.http.helpers import tokens
+from tests.support.http_requests import tokens
 from tests.support.synthetic import synthetic_trajectory
 
 
