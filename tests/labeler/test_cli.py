@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import stat
 
+import httpx
 import pytest
 
 from labeler.cli import announce_login, quiet_polls
+from tests.support.app_process import AppProcess
 
 
 @pytest.fixture
@@ -50,3 +52,17 @@ def test_the_login_link_is_written_privately_and_not_printed(tmp_path, capsys):
     path = tmp_path / "login-link"
     assert path.read_text().strip().endswith("#code=s3cret") and str(path) in out.out
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_running_app_logs_requests_but_not_its_status_polls(tmp_path):
+    """The filter is wired into the app's own logging: started at `--log-level info`, its log has the access
+    line of a request and none of the /api/status polls (AppProcess itself polls it until the app answers)."""
+    log = tmp_path / "app.log"
+    with AppProcess(tmp_path / "data", ["--no-bootstrap", "--no-worker", "--no-ui", "--log-level", "info"],
+                    log_path=log) as app:
+        for _ in range(3):
+            assert httpx.get(app.url + "/api/status", timeout=10).status_code == 200
+        assert httpx.get(app.url + "/annotate", timeout=10).status_code == 200
+    lines = log.read_text(errors="replace").splitlines()
+    assert any('"GET /annotate HTTP/1.1" 200' in line for line in lines), lines[-20:]
+    assert not [line for line in lines if "/api/status" in line]
