@@ -6,8 +6,8 @@ from itertools import pairwise
 import pytest
 
 from pgt_core import seeds
-from pgt_core.evaluate import EVAL_SEED_BASE, eval_seeds
-from pgt_core.reproduce import OOD_WORLD_BASE, TRAIN_WORLD_BASE, ReproConfig, world_seeds
+from pgt_core.evaluate import eval_seeds
+from pgt_core.reproduce import ReproConfig, world_seeds
 
 
 def within(name: str, values) -> bool:
@@ -25,11 +25,13 @@ def test_ranges_are_disjoint_and_start_at_their_constants():
     assert seeds.world_range_of(1_000_030) == "prompts" and seeds.world_range_of(42) is None
 
 
-def test_pgt_core_uses_the_same_values():
-    assert (EVAL_SEED_BASE, TRAIN_WORLD_BASE, OOD_WORLD_BASE) == (5_000_000, 2_000_000, 3_000_000)
-    assert within("evaluation", eval_seeds(1000))
+def test_pgt_core_draws_each_use_from_its_own_range():
+    evaluation = eval_seeds(1000)
+    assert len(set(evaluation)) == 1000 and within("evaluation", evaluation)
     train, id_eval, ood = world_seeds(ReproConfig())
     assert within("reproduce_train", train + id_eval) and within("reproduce_ood", ood)
+    assert not set(ood) & set(train + id_eval)  # out-of-distribution: worlds tuning never saw
+    assert not set(evaluation) & set(train + id_eval + ood)
 
 
 def test_shipped_foundation_data_lies_in_the_demo_and_prompt_ranges():

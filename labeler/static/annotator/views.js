@@ -3,7 +3,7 @@
 
 import { api, query } from "../shared/api.js";
 import { h, set, text } from "../shared/dom.js";
-import { plural, pretty } from "../shared/format.js";
+import { pct, plural, pretty } from "../shared/format.js";
 
 /** "N answered · M min" (own answers, skips not counted) above a bar of items seen out of all open to them. */
 export function progressView() {
@@ -43,10 +43,10 @@ export function bootView() {
     el: h("section", { class: "pgt-card pgt-boot", "aria-label": "Preparing episodes", hidden: true },
       h("h2", { text: "Preparing episodes to judge…" }), bar, line),
     update(job) {
-      const p = Math.round(100 * (job.progress || 0));
-      set(bar, { "aria-valuenow": String(p) });
-      fill.style.width = `${p}%`;
-      text(line, `${job.message || "starting"} (${p}%)`);
+      const p = pct(job.progress || 0);
+      set(bar, { "aria-valuenow": parseInt(p, 10) });
+      fill.style.width = p;
+      text(line, `${job.message || "starting"} (${p})`);
     },
   };
 }

@@ -2,11 +2,10 @@
  * annotator, and the adjudication queue. A researcher page (the researcher cookie goes along). */
 
 import { forgetProofOnLogout, get, hasProof, post, query } from "../shared/api.js";
-import { h, Notice } from "../shared/dom.js";
+import { $, h, Notice } from "../shared/dom.js";
 import { AdjudicationQueue } from "./adjudication.js";
 import { QualityReport } from "./report.js";
 
-const $ = (id) => document.getElementById(id);
 const RESEARCHER_KEY = "pgt-researcher";
 
 const form = $("q-controls");

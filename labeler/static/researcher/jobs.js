@@ -2,6 +2,7 @@
 
 import { get } from "../shared/api.js";
 import { h, KeyedList, set, text } from "../shared/dom.js";
+import { pct } from "../shared/format.js";
 import { statusText } from "./rounds.js";
 
 const JOB_BADGE = { failed: "pgt-badge-bad", done: "pgt-badge-good" };
@@ -43,9 +44,9 @@ function jobItem() {
       text(step, j.step ? statusText(j.step) : "");
       text(badge, j.status);
       set(badge, { class: ["pgt-badge", JOB_BADGE[j.status]] });
-      const p = Math.round(100 * (j.progress || 0));
-      fill.style.width = `${p}%`;
-      set(bar, { "aria-valuenow": String(p), "aria-label": `job #${j.id} progress` });
+      const p = pct(j.progress || 0);
+      fill.style.width = p;
+      set(bar, { "aria-valuenow": parseInt(p, 10), "aria-label": `job #${j.id} progress` });
       text(tries, `try ${j.attempts}/${j.max_attempts}`);
       set(toggle, { "aria-label": `Log of job #${j.id}` });
       set(log, { "aria-label": `Log of job #${j.id}` });

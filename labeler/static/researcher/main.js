@@ -5,7 +5,7 @@
  * boxes stay ticked, open logs stay open and the review videos keep playing. */
 
 import { download, forgetProofOnLogout, get, hasProof, post, query } from "../shared/api.js";
-import { h, KeyedList, Notice, parseSvg, set, text } from "../shared/dom.js";
+import { $, h, KeyedList, Notice, parseSvg, set, text } from "../shared/dom.js";
 import { plural } from "../shared/format.js";
 import { FormErrors } from "./form_errors.js";
 import { JobsList } from "./jobs.js";
@@ -17,7 +17,6 @@ import { RoundsTable, statusText } from "./rounds.js";
 const API = "/api/researcher";
 const POLL_MS = 1500;
 const PLOTS = ["success", "loss", "margin", "accuracy", "epochs"];
-const $ = (id) => document.getElementById(id);
 
 const state = { overview: null, taskId: null, view: null, plotsKey: "", reviewKey: "", reviewRound: null, formsFilled: false };
 const notice = new Notice({ label: "Notice" });

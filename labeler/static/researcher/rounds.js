@@ -82,9 +82,9 @@ function roundRow(onAction, context) {
       const job = runningJob(r);
       progress.hidden = !job;
       if (job) {
-        const p = Math.round(100 * (job.progress || 0));
-        fill.style.width = `${p}%`;
-        set(bar, { "aria-valuenow": String(p), "aria-label": `${job.kind} progress` });
+        const p = pct(job.progress || 0);
+        fill.style.width = p;
+        set(bar, { "aria-valuenow": parseInt(p, 10), "aria-label": `${job.kind} progress` });
         text(message, jobMessage(r, job));
       }
       text(labels, [r.pairs || !r.questions ? `${r.decisive}/${r.labels} on ${r.pairs} pairs` : "",

@@ -154,4 +154,7 @@ export function isTyping(el) {
   return el.tagName === "INPUT" && !/^(range|checkbox|radio|button|submit|reset)$/.test(el.type);
 }
 
+/** The page's element with this id. */
+export const $ = (id) => document.getElementById(id);
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from labeler.db.store import Store
-from tests.labeler.db.helpers import add_trajs
+from tests.support.db_rows import add_trajs
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from labeler.db.database import Database
 from labeler.db.labels import LabelRepo
 from labeler.db.store import Store
 from labeler.errors import Conflict, Invalid, NotFound
-from tests.labeler.db.helpers import add_trajs, label
+from tests.support.db_rows import add_trajs, label
 
 
 def test_label_records_order_shown_and_preference(store, pair):

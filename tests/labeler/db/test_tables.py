@@ -6,7 +6,7 @@ import pytest
 
 from labeler.db.rounds import STATUSES
 from labeler.errors import Conflict, Invalid, NotFound
-from tests.labeler.db.helpers import add_trajs
+from tests.support.db_rows import add_trajs
 
 
 def test_task_latent_round_roundtrip(store):

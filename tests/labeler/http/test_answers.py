@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.labeler.http.helpers import label_body, next_pair, tokens
+from tests.support.http_requests import label_body, next_pair, tokens
 
 
 @pytest.fixture

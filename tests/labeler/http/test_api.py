@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.http.app import create_app
-from tests.labeler.http.helpers import job_lease, label_body, next_pair, tokens
 from tests.support.app_process import REPO_ROOT
+from tests.support.http_requests import job_lease, label_body, next_pair, tokens
 from tests.support.synthetic import seed_data_dir, synthetic_trajectory
 
 

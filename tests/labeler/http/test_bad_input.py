@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.labeler.http.helpers import label_body, next_pair, tokens
+from tests.support.http_requests import label_body, next_pair, tokens
 
 
 def test_a_lone_surrogate_is_a_422_not_a_crash(env):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.http.app import create_app
-from tests.labeler.http.helpers import label_body, next_pair, tokens
+from tests.support.http_requests import label_body, next_pair, tokens
 from tests.support.synthetic import seed_data_dir
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install '.[test]' (schemathesis)")

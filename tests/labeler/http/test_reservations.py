@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from labeler.config import AppConfig
 from labeler.http.app import create_app
-from tests.labeler.http.helpers import label_body
+from tests.support.http_requests import label_body
 from tests.support.synthetic import seed_data_dir
 
 

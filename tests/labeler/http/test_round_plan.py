@@ -3,7 +3,7 @@ decide what annotators see (blind by default)."""
 from __future__ import annotations
 
 from labeler.domain.instructions import default_instructions
-from tests.labeler.http.helpers import next_pair, tokens
+from tests.support.http_requests import next_pair, tokens
 
 
 def test_round_plan_answers_minutes_and_presets_and_names_a_bad_field(env):

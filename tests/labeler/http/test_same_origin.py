@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.labeler.http.helpers import log_in, tokens
+from tests.support.http_requests import log_in, tokens
 
 OWN = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labeler.http.auth import COOKIE
-from tests.labeler.http.helpers import log_in, tokens
+from tests.support.http_requests import log_in, tokens
 
 SAME_ORIGIN = {"origin": "http://testserver"}
 

@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tests.labeler.http.helpers import job_lease, tokens
+from tests.support.http_requests import job_lease, tokens
 from tests.support.synthetic import synthetic_trajectory
 
 

@@ -163,10 +163,12 @@ def test_the_app_requeues_its_dead_workers_jobs_at_once(tmp_path):
 
 # -- kill -9 mid-job ------------------------------------------------------------------------------
 def spawn_worker(url: str, data_dir, name: str) -> subprocess.Popen:
+    """A worker process that steps its environments itself (as the app's worker in these tests): environment
+    processes forked per rollout would rebuild environments and regenerate worlds on every job."""
     log = open(data_dir / f"{name}.log", "ab")
     return subprocess.Popen([sys.executable, "-m", "labeler.worker", "--url", url, "--data-dir", str(data_dir),
                              "--name", name, "--threads", "1", "--heartbeat", "0.5", "--poll", "0.3",
-                             "--work-dir", str(data_dir / f"work-{name}")],
+                             "--env-workers", "0", "--work-dir", str(data_dir / f"work-{name}")],
                             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
@@ -186,8 +188,8 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         before = res.http.get("/api/labels", params={"task_id": task["id"]}).json()
         assert len(before) >= 6
 
-        # a tune job long enough (~500 epochs) to be killed in the middle
-        res("POST", f"/rounds/{rnd['id']}/tune", json={"config": {"epochs": 500}})
+        # a tune job long enough (200 epochs) to be killed in the middle
+        res("POST", f"/rounds/{rnd['id']}/tune", json={"config": {"epochs": 200}})
         job_id = res.round(task["id"], rnd["id"])["job"]["id"]
         deadline = time.monotonic() + 120
         while True:
@@ -206,7 +208,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         assert rnd["status"] == "review", rnd["error"]
         job = res.http.get(f"/api/jobs/{job_id}").json()
         assert job["status"] == "done" and job["attempts"] == 2 and job["worker"].startswith("second:")
-        assert rnd["result"]["tune"]["history"][-1]["epoch"] == 500
+        assert rnd["result"]["tune"]["history"][-1]["epoch"] == 200
         # the dead worker's claim is gone for good: its late completion is refused
         late = httpx.post(f"{app.url}/api/jobs/{job_id}/complete",
                           json={"worker": dead, "lease": "the dead one's", "result": {}},
@@ -234,8 +236,9 @@ def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(
     try:
         workers.append(spawn_worker(app.url, tmp_path, "first"))
         task = res.create_task("wood")
-        config = {**TINY, "round_size": 60, "val_fraction": 0.0}  # long enough a rollout to kill; no held-out
-        # pairs, so the tune picks its best epoch on training loss and the candidate differs from z0
+        # a rollout long enough to kill after its first batch (six batches of four); no held-out pairs, so the tune
+        # picks its best epoch on training loss and the candidate differs from z0
+        config = {**TINY, "round_size": 24, "batch_size": 4, "val_fraction": 0.0}
         rnd = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": config})
         res.wait_round(task["id"], rnd["id"], ("labelling",))
         from tests.support.http_teacher import label_pending
@@ -258,7 +261,7 @@ def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(
         assert res.round(task["id"], rnd["id"])["status"] == "promoting"  # not yet: the episodes are not in
         workers.append(spawn_worker(app.url, tmp_path, "second"))
         done = res.wait_round(task["id"], rnd["id"], ("promoted", "failed"), timeout=300)
-        assert done["status"] == "promoted" and done["result"]["rollout"]["episodes"] == 60
+        assert done["status"] == "promoted" and done["result"]["rollout"]["episodes"] == 24
         job = res.http.get(f"/api/jobs/{rollout_id}").json()
         assert job["status"] == "done" and job["attempts"] == 2 and job["worker"].startswith("second:")
         page = res.task(task["id"])

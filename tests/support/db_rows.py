@@ -1,4 +1,4 @@
-"""Small builders for the db tests."""
+"""Rows for the db tests: trajectories of a task, a label of a pair."""
 from __future__ import annotations
 
 from typing import Any
