@@ -9,6 +9,8 @@ without processes (tests, tiny runs, machines with one core).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Callable, Protocol, Sequence
@@ -65,10 +67,22 @@ class LocalEnvPool:
         self.envs = []
 
 
-def _worker(conn: Connection, slots: list[int], env_factory: EnvFactory) -> None:
+PARENT_CHECK_S = 1.0  # how often an idle environment worker checks that its parent is still alive
+
+
+def _worker(conn: Connection, slots: list[int], env_factory: EnvFactory, parent_pid: int) -> None:
+    # A forked child inherits its parent's signal handlers (a worker process's graceful-stop handler would
+    # make it ignore SIGTERM) and copies of the parent's pipe ends (so a dead parent never shows as EOF).
+    # Stopping is the parent's call (Ctrl-C reaches the whole process group), and a child whose parent has
+    # gone, even by kill -9, exits rather than wait forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     envs = {slot: env_factory() for slot in slots}
     try:
         while True:
+            while not conn.poll(PARENT_CHECK_S):
+                if os.getppid() != parent_pid:
+                    return
             cmd, jobs = conn.recv()
             if cmd == "close":
                 break
@@ -106,8 +120,8 @@ class ProcessEnvPool:
         self.procs = []
         for w in range(workers):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, [k for k in range(n) if k % workers == w], env_factory),
-                               daemon=True)
+            slots = [k for k in range(n) if k % workers == w]
+            proc = ctx.Process(target=_worker, args=(child, slots, env_factory, os.getpid()), daemon=True)
             proc.start()
             child.close()
             self.conns.append(parent)
