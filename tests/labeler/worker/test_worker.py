@@ -173,6 +173,18 @@ def spawn_worker(url: str, data_dir, name: str) -> subprocess.Popen:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def stop_worker(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM (the worker hands its job back at its next progress report), SIGKILL only if that takes too
+    long on a loaded machine."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
     app = start_app(tmp_path, "--no-worker", stale_s=3)
     res = Researcher(app.url, tmp_path)
@@ -220,9 +232,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         assert {line["attempt"] for line in logs} == {1, 2}
     finally:
         for w in workers:
-            if w.poll() is None:
-                w.terminate()
-                w.wait(20)
+            stop_worker(w)
         res.close()
         app.stop()
 
@@ -271,8 +281,6 @@ def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(
         assert nxt["status"] == "labelling" and nxt["pairs"] > 0  # the next round starts on those episodes
     finally:
         for w in workers:
-            if w.poll() is None:
-                w.terminate()
-                w.wait(20)
+            stop_worker(w)
         res.close()
         app.stop()
