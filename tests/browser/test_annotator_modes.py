@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -24,6 +25,7 @@ from labeler.config import AppConfig
 from labeler.db.store import Store
 from labeler.domain.ingest import ingest_trajectory
 from labeler.files.artifacts import Artifacts
+from labeler.files.tokens import Tokens
 from tests.support.app_process import AppProcess
 from tests.support.browser import Traffic, video_states, wait_until
 from tests.support.synthetic import synthetic_trajectory
@@ -175,10 +177,11 @@ def test_narrow_screen_pair_side_by_side_notice_floats_and_skips_are_not_answers
     expect(count(page)).to_have_text("1 answered · 0 min")
     assert [lb["choice"] for lb in traffic.labels()] == ["left", "skip", "right"]
 
-    # an undo the server refuses (tuning has used the answer): said plainly, the answer stands
-    page.route("**/api/undo", lambda route: route.fulfill(
-        status=409, content_type="application/json",
-        body='{"detail": "tuning has already used this answer; it can no longer be undone"}'))
+    # an undo the server refuses (a tune job of the task came after the answer): said plainly, the answer stands
+    researcher = {"Authorization": f"Bearer {Tokens.load_or_create(studio['data']).researcher}"}
+    tune = httpx.post(f"{studio['app'].url}/api/jobs", json={"kind": "tune", "task_id": studio["tasks"]["pairs"]},
+                      headers=researcher, timeout=30)
+    assert tune.status_code == 201, tune.text
     page.keyboard.press("Backspace")
     expect(notice).to_have_text("Could not undo: tuning has already used this answer; it can no longer be undone")
     assert main.bounding_box()["y"] == before["y"]
