@@ -148,5 +148,6 @@ def play_second_round(policy: torch.nn.Module, task: Task, r: SecondRound, seeds
         z, info = tune(policy, trajs, cache, pairs, r.z1, r.mode, variant, tune_seed)
         out.append({"selection": selection, "z": z, "answers_second": len(second.answers),
                     "second_seconds": second.used(len(second.answers)), "pool2": len(pool2.trajs),
-                    "pool2_success": pool2.success_rate(), "items2": len(items), **info})
+                    "pool2_success": pool2.success_rate(), "items2": len(items),
+                    "implicit_spread": float(np.std(rewards)), **info})
     return out
