@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from pgt_core.stats import success_rate
+
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
 
@@ -19,6 +21,7 @@ class Series:
     name: str
     xs: Sequence[float]
     ys: Sequence[float | None]  # None leaves a gap
+    intervals: Sequence[tuple[float, float] | None] | None = None  # an error bar (low, high) per point, if any
 
 
 def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
@@ -69,6 +72,19 @@ def line_chart(title: str, series: Sequence[Series], x_label: str = "", y_range:
                f'<line x1="{m["l"]}" x2="{m["l"] + pw}" y1="{m["t"] + ph}" y2="{m["t"] + ph}" stroke="#9ca3af"/>'
                f'<text x="{m["l"] + pw / 2}" y="{height - 4}" text-anchor="middle" font-size="11" fill="#444">'
                f'{html.escape(x_label)}</text>')
+    # Error bars first, under every series' lines and dots, and transparent to the pointer: no dot is hidden.
+    for i, s in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        for x, y, bar in zip(s.xs, s.ys, s.intervals or [None] * len(s.xs), strict=True):
+            if bar is None or y is None or not math.isfinite(y):
+                continue
+            lo, hi, cx = sy(bar[0]), sy(bar[1]), sx(x)
+            out.append(f'<g class="interval" stroke="{color}" stroke-width="1.2" opacity="0.7" pointer-events="none">'
+                       f"<title>{html.escape(s.name)}: {_fmt(bar[0] * 100) + '%' if percent else _fmt(bar[0])} to "
+                       f"{_fmt(bar[1] * 100) + '%' if percent else _fmt(bar[1])}</title>"
+                       f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{lo:.1f}" y2="{hi:.1f}"/>'
+                       f'<line x1="{cx - 4:.1f}" x2="{cx + 4:.1f}" y1="{lo:.1f}" y2="{lo:.1f}"/>'
+                       f'<line x1="{cx - 4:.1f}" x2="{cx + 4:.1f}" y1="{hi:.1f}" y2="{hi:.1f}"/></g>')
     legend_x = float(m["l"])
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
@@ -110,17 +126,28 @@ def task_plots(rounds: Sequence[Mapping[str, Any]], round_id: int | None = None)
                 return item["success_rate"]
         return None
 
+    def interval(r: Mapping[str, Any], role: str) -> tuple[float, float] | None:
+        """The rate's 95% Wilson interval over its evaluation episodes."""
+        for item in _get(r, "result", "eval", "rates") or []:
+            if item["role"] == role and item.get("success") is not None:
+                bounds = success_rate(item["success"]).interval
+                return bounds.low, bounds.high
+        return None
+
+    def success(name: str, role: str) -> Series:
+        return Series(name, nums, [rate(r, role) for r in rounds], [interval(r, role) for r in rounds])
+
     def best(r: Mapping[str, Any], part: str, key: str) -> float | None:
         if key == "loss":
             return _get(r, "result", "tune", "best", "train_loss" if part == "train" else "val_loss")
         return _get(r, "result", "tune", "best", part, key)
 
     charts = {
-        "success": line_chart("Success rate on fixed seeds", [
-            Series("z0 (prompt)", nums, [rate(r, "prompt") for r in rounds]),
+        "success": line_chart("Success rate on fixed seeds (bars: 95% CI)", [
+            success("z0 (prompt)", "prompt"),
             # A round that starts from z0 (round 1) has no start dot of its own: it would sit on z0's and hide it.
-            Series("round start", nums, [rate(r, "base") for r in rounds]),
-            Series("tuned", nums, [rate(r, "candidate") for r in rounds])], "round", (0.0, 1.0), percent=True),
+            success("round start", "base"),
+            success("tuned", "candidate")], "round", (0.0, 1.0), percent=True),
     }
     for key, title in (("loss", "DPO loss (best epoch)"), ("margin", "Reward margin (best epoch)"),
                        ("accuracy", "Preference accuracy (best epoch)")):

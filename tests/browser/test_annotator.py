@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 # where the bodies of these tests run too.
 
 ONE_FRAME_S = 0.1  # the app encodes 10 frames per second
+NAME_HINT = "Enter your name in the Annotator box at the top to start."
 
 
 def on_screen(page):
@@ -56,7 +57,7 @@ def open_annotator(browser, url: str):
     page.on("pageerror", lambda e: errors.append(str(e)))
     traffic = Traffic(page)
     page.goto(url + "/")
-    expect(page.get_by_text("Enter your name (top left) to start.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(NAME_HINT)).to_be_visible(timeout=30_000)
     name = page.get_by_label("Annotator")
     name.fill("tester")
     name.press("Enter")
@@ -109,6 +110,23 @@ def test_muted_autoplay_and_one_shared_control(session):
         assert out_of_sync(video_states(videos)) <= ONE_FRAME_S, "the two videos drifted apart"
     page.get_by_label("Speed").select_option("1")
     assert not session["errors"], session["errors"]
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (400, 800)])
+def test_bare_annotate_says_where_the_name_goes_and_fits_the_width(browser, session, width, height):
+    """No name in the address: the hint's words match where the field is (at the top, above what is judged,
+    on the right at 1280 px and on the left at 400 px), and a phone's width has no sideways scrolling."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(session["app"].url + "/annotate")
+        expect(page.get_by_text(NAME_HINT)).to_be_visible(timeout=30_000)
+        field = page.get_by_label("Annotator")
+        expect(field).to_be_focused()
+        box, item = field.bounding_box(), page.get_by_role("region", name="Item to judge").bounding_box()
+        assert box["y"] + box["height"] <= item["y"] and box["y"] < 0.1 * height  # at the top
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
 
 
 def test_label_five_pairs_with_keys_and_clicks(session):
@@ -193,28 +211,23 @@ def test_browser_tests_leave_no_running_loop_in_the_main_thread():
         asyncio.get_running_loop()
 
 
-@pytest.fixture
-def loop_left_in_main_thread():
-    """What made browser tests flaky: an asyncio loop registered as running in the main thread when
-    Playwright starts (left there by another live Sync API session, or by any other code)."""
-    loop = asyncio.new_event_loop()
-    asyncio._set_running_loop(loop)
-    try:
-        yield loop
-    finally:
-        asyncio._set_running_loop(None)
-        loop.close()
-
-
-def test_a_browser_starts_whatever_asyncio_state_the_main_thread_has(loop_left_in_main_thread):
+def test_a_browser_starts_inside_a_running_asyncio_loop():
+    """What made browser tests flaky: an asyncio loop running in the main thread when Playwright starts (left
+    there by another live Sync API session, or by any other code). A second session beside the shared one starts
+    from inside a running loop and still works."""
     need_browser()
-    bt = BrowserThread().start()  # a second session beside the shared one, as two test files used to have
-    try:
-        def visit() -> str:
-            page = bt.browser.new_page()
-            page.set_content("<p id=x>ok</p>")
-            return page.inner_text("#x")
 
-        assert bt.run(visit, timeout=60) == "ok"
-    finally:
-        bt.close()
+    async def inside_a_loop() -> str:
+        asyncio.get_running_loop()  # the state that Playwright's Sync API refuses in its own thread
+        bt = BrowserThread().start()
+        try:
+            def visit() -> str:
+                page = bt.browser.new_page()
+                page.set_content("<p id=x>ok</p>")
+                return page.inner_text("#x")
+
+            return bt.run(visit, timeout=60)
+        finally:
+            bt.close()
+
+    assert asyncio.run(inside_a_loop()) == "ok"

@@ -112,3 +112,25 @@ def test_summary_adjudication_in_the_player_and_a_decision(browser, app):
         assert errors == []
     finally:
         page.close()
+
+
+def test_the_quality_page_fits_a_phone_width(browser, app):
+    """At 400 px nothing scrolls the page sideways: wide tables scroll inside their card."""
+    page = browser.new_page(viewport={"width": 400, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(login_url(app.url, app.data))
+        page.wait_for_url(app.url + "/researcher")
+        page.goto(app.url + "/quality")
+        annotators = page.get_by_role("table", name="Annotators")
+        expect(annotators.get_by_role("rowheader", name="dave", exact=True)).to_be_visible()
+        expect(page.get_by_role("region", name="Adjudication queue").get_by_role("article")).not_to_have_count(0)
+        expect(page.get_by_role("region", name="Labels per hour").get_by_role("listitem")).not_to_have_count(0)
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && !e.closest('.q-scroll'))
+            .map((e) => e.tagName + '.' + e.className)""")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400, wide
+        assert errors == []
+    finally:
+        page.close()

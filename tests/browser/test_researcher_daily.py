@@ -10,16 +10,14 @@ the review pages through every seed by outcome, and z0's dot is not hidden in ro
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from typing import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.support.app_process import AppProcess
+from tests.support.researcher_page import pick_task, researcher_view, round_row
 from tests.support.seeded_rounds import seed_rounds
-from tests.support.studio import login_url
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +25,9 @@ pytestmark = pytest.mark.browser
 REVIEW = [(False, True)] * 8 + [(True, False)] * 4 + [(True, True)] * 6 + [(False, False)] * 6
 PLAN = [{"status": "promoted", "outcomes": [(False, True), (False, False)]},
         {"status": "review", "outcomes": REVIEW, "ab": [True, True, False]}]
+# What the tune job answers when no epoch beat the start latent: the round went back to labelling.
+NO_CHANGE = {"best_epoch": 0, "epochs": 5, "best_epoch_kind": "first", "no_change": True,
+             "diagnosis": "best epoch is 0: no epoch beat the start latent on held-out loss; the latent is unchanged"}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,9 @@ def app(tmp_path_factory):
     seeded = {name: seed_rounds(data, name, PLAN) for name in ("daily", "rollback")}
     seeded["tune"] = seed_rounds(data, "tune", [], labelling_pairs=2)
     seeded["form"] = seed_rounds(data, "form", [])
+    seeded["reject"] = seed_rounds(data, "reject", [], labelling_pairs=2)
+    seeded["same_z0"] = seed_rounds(data, "same_z0", [{"status": "labelling", "tune": NO_CHANGE}])
+    seeded["same"] = seed_rounds(data, "same", [PLAN[0], {"status": "labelling", "tune": NO_CHANGE}])
     with AppProcess(data, ["--no-bootstrap", "--no-worker", "--no-ui"]) as running:
         with httpx.Client(base_url=running.url, timeout=30) as http:  # one decisive label: Tune can start
             pair = http.get("/api/pairs/next", params={"task_id": seeded["tune"]["task_id"], "annotator": "ann"}).json()
@@ -44,30 +48,6 @@ def app(tmp_path_factory):
                                            "right_traj": pair["right"]["id"], "time_spent_ms": 900}).raise_for_status()
         running.data, running.seeded = data, seeded
         yield running
-
-
-@contextmanager
-def researcher_view(browser, app, width: int = 1360, height: int = 1400) -> Iterator[Page]:
-    """A logged-in researcher page that collects its page errors in `page.errors`; closed afterwards."""
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    try:
-        page.goto(login_url(app.url, app.data))
-        page.wait_for_url(app.url + "/researcher")
-        yield page
-    finally:
-        page.close()
-
-
-def pick_task(page, name: str) -> None:
-    page.get_by_role("navigation", name="Tasks").get_by_role("button", name=re.compile(f"^{name} ")).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
-
-
-def round_row(page, number: int):
-    rounds = page.get_by_role("table", name="Rounds")
-    return rounds.get_by_role("row").filter(has=page.get_by_role("rowheader", name=str(number), exact=True))
 
 
 def test_polling_leaves_the_rounds_table_alone(browser, app):
@@ -97,8 +77,8 @@ def test_success_column_reads_start_to_tuned_with_z0(browser, app):
         pick_task(page, "daily")
         header = page.get_by_role("table", name="Rounds").get_by_role("columnheader").nth(4)
         expect(header).to_have_text("success start → tuned (z0)")
-        expect(round_row(page, 2).get_by_role("cell").nth(3)).to_have_text("42% → 58% (z0 0%)")
-        expect(round_row(page, 1).get_by_role("cell").nth(3)).to_have_text("0% → 50%")  # round 1 starts from z0
+        expect(round_row(page, 2).get_by_role("cell").nth(3)).to_have_text(re.compile(r"^42% → 58% \(z0 0%\)"))
+        expect(round_row(page, 1).get_by_role("cell").nth(3)).to_have_text(re.compile("^0% → 50%"))  # starts from z0
 
 
 def test_success_plot_does_not_hide_z0_in_round_1(browser, app):
@@ -283,4 +263,94 @@ def test_round_form_estimates_people_minutes_and_presets_fill_it(browser, app):
         page.reload()  # the preset's settings are the task's settings now
         pick_task(page, "form")
         expect(start.get_by_label("Round size", exact=True)).not_to_have_value("2000")
+        assert page.errors == []
+
+
+def test_a_small_evaluation_says_not_significant_in_the_table_the_review_and_on_promote(browser, app):
+    """Round 2 of "daily": 8 wins against 4 losses on 24 seeds, exact McNemar p = 0.39."""
+    with researcher_view(browser, app) as page:
+        pick_task(page, "daily")
+        row = round_row(page, 2)
+        success = row.get_by_role("cell").nth(3)
+        expect(success).to_contain_text(re.compile(r"\+17 points \(95% CI −\d+ to \+\d+\), not significant"))
+        expect(row.get_by_role("button", name="Promote (not significant)", exact=True)).to_be_visible()
+        review = page.get_by_role("region", name=re.compile(r"^Round 2: before"))
+        expect(review).to_contain_text(re.compile(r"\+17 points \(95% CI -\d+ to \+\d+\), exact McNemar p = 0\.39: "
+                                                  "not significant"))
+        promote = review.get_by_role("button", name=re.compile(r"^Promote latent #\d+ \(not significant\)$"))
+        expect(promote).to_be_visible()
+        assert page.errors == []
+
+
+def test_a_tune_that_changed_nothing_says_so_on_the_round(browser, app):
+    with researcher_view(browser, app) as page:
+        pick_task(page, "same_z0")  # round 1 started from z0: named
+        status = round_row(page, 1).get_by_role("cell").first
+        expect(status).to_have_text("labellingno change: z0 was best (best epoch 0)")
+        expect(round_row(page, 1).get_by_role("button", name="Tune")).to_be_visible()  # label more, tune again
+
+        pick_task(page, "same")  # round 2 started from round 1's promoted latent
+        expect(round_row(page, 2).get_by_text("no change: the start latent was best (best epoch 0)")).to_be_visible()
+        expect(round_row(page, 1)).not_to_contain_text("no change")
+        assert page.errors == []
+
+
+def test_reject_on_a_labelling_round_asks_first(browser, app):
+    with researcher_view(browser, app) as page:
+        asked: list[str] = []
+        answers = iter([False, True])
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept() if next(answers) else d.dismiss()))
+        pick_task(page, "reject")
+        row = round_row(page, 1)
+        row.get_by_role("button", name="Reject").click()
+        assert asked == ["Reject round 1? It closes without tuning; its labels are kept."]
+        page.wait_for_timeout(1600)  # a poll: still labelling, on the page and in the store
+        expect(row.get_by_role("cell").first).to_have_text("labelling")
+        task = page.request.get(f"{app.url}/api/researcher/tasks/{app.seeded['reject']['task_id']}").json()
+        assert [r["status"] for r in task["rounds"]] == ["labelling"]
+
+        row.get_by_role("button", name="Reject").click()
+        expect(row.get_by_role("cell").first).to_have_text("rejected")
+        assert len(asked) == 2 and page.errors == []
+
+
+def test_the_task_form_shows_a_refused_time_limit_beside_its_field(browser, app):
+    with researcher_view(browser, app) as page:
+        page.get_by_text("New task from a prompt clip").click()
+        form = page.get_by_role("form", name="New task")
+        form.get_by_label("Name").fill("too_long")
+        limit = form.get_by_label("Time limit (steps)")
+        limit.fill("200000")
+        form.get_by_role("button", name="Create task").click()
+        expect(form.get_by_role("alert")).to_have_text("Time limit (steps) must be at most 100000")
+        expect(limit).to_have_attribute("aria-invalid", "true")
+        expect(limit).to_have_accessible_description("Time limit (steps) must be at most 100000")
+        expect(page.get_by_role("status", name="Notice")).to_have_text(re.compile("check Time limit"))
+        tasks = page.request.get(app.url + "/api/researcher/overview").json()["tasks"]
+        assert "too_long" not in [t["name"] for t in tasks]  # refused: nothing made
+        assert page.errors == []
+
+
+def test_review_videos_show_a_frame_before_they_play(browser, app):
+    with researcher_view(browser, app) as page:
+        pick_task(page, "daily")
+        review = page.get_by_role("region", name=re.compile(r"^Round 2: before"))
+        videos = review.locator("video")
+        expect(videos).to_have_count(12)  # six seeds, both sides
+        page.evaluate("() => document.querySelectorAll('#rs-review video').forEach((v) => v.pause())")
+        frames = page.wait_for_function("""() => {
+            const vs = [...document.querySelectorAll('#rs-review video')];
+            if (!vs.length || vs.some((v) => v.readyState < 2)) return null;
+            const c = document.createElement('canvas');
+            const g = c.getContext('2d', { willReadFrequently: true });
+            return vs.map((v) => {
+              c.width = v.videoWidth; c.height = v.videoHeight;
+              g.drawImage(v, 0, 0);
+              const px = g.getImageData(0, 0, c.width, c.height).data;
+              let sum = 0;
+              for (let i = 0; i < px.length; i += 4) sum += px[i] + px[i + 1] + px[i + 2];
+              return sum / (3 * px.length / 4);
+            });
+        }""", timeout=30_000).json_value()
+        assert len(frames) == 12 and min(frames) > 30, frames  # a frame of the episode, not black
         assert page.errors == []

@@ -53,29 +53,44 @@ def _evaluation(store: Store, artifacts: Artifacts, task: dict[str, Any], rnd: d
 
 
 def seed_rounds(data_dir: str | Path, name: str, rounds: Sequence[dict[str, Any]], labelling_pairs: int = 0,
-                task_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A task `name` (collect_wood, 12 steps) with z0 and one round per entry of `rounds`, in order:
+                task_kwargs: dict[str, Any] | None = None, achievement: str = "collect_wood") -> dict[str, Any]:
+    """A task `name` (`achievement`, 12 steps; "" for one without a reward) with z0 and one round per entry of
+    `rounds`, in order:
 
-    {"status": "promoted" | "review" | "rejected", "outcomes": [(start ok, candidate ok), ...],
+    {"status": "promoted" | "review" | "rejected" | "promoting", "outcomes": [(start ok, candidate ok), ...],
      "z0": [z0 ok, ...] (rounds after the first), "ab": [True, False, ...] (a blind A/B on the first seeds:
-     whether "ann" preferred the candidate)}; a promoted round's candidate is promoted, so the next
-    round starts from it. With `labelling_pairs`, a last round in labelling with that many pairs.
+     whether "ann" preferred the candidate), "config": {...} (round settings), "tune": {...} (the tune job's
+     result), "rollout_progress": 0.4 (promoting: the candidate's rollout job, running at that fraction)};
+    a promoted round's candidate is promoted, so the next round starts from it. {"status": "labelling",
+    "tune": {...}} (last) is a round whose tune changed nothing, back in labelling without a candidate.
+    With `labelling_pairs`, a last round in labelling with that many pairs.
     Call before the app starts on `data_dir` (the app owns the database while it runs).
     """
     cfg = AppConfig(data_dir=Path(data_dir))
     with Store(cfg.db_path) as store:
         artifacts = Artifacts(cfg.artifact_dir)
-        task = store.tasks.create(name, "collect_wood", 12, "", **(task_kwargs or {}))
+        task = store.tasks.create(name, achievement, 12, "", **(task_kwargs or {}))
         z0 = _latent(store, task["id"], "prompt", 0)
         active = z0
         out: dict[str, Any] = {"task_id": task["id"], "z0": z0, "rounds": [], "latents": [z0]}
         for spec in rounds:
-            rnd = store.rounds.create(task["id"], active, "labelling", {"round_size": 6})
+            rnd = store.rounds.create(task["id"], active, "labelling", {"round_size": 6, **spec.get("config", {})})
+            tune = {"tune": spec["tune"]} if "tune" in spec else {}
+            if spec["status"] == "labelling":
+                store.rounds.update(rnd["id"], result=tune)
+                out["rounds"].append(rnd["id"])
+                continue
             cand = _latent(store, task["id"], "tuned", rnd["number"], active, rnd["number"])
             roles = {"prompt": z0, **({"base": active} if active != z0 else {}), "candidate": cand}
             ev = _evaluation(store, artifacts, task, rnd, roles, spec["outcomes"],
                              spec.get("z0", [False] * len(spec["outcomes"])))
-            store.rounds.update(rnd["id"], status=spec["status"], candidate_latent_id=cand, result={"eval": ev})
+            store.rounds.update(rnd["id"], status=spec["status"], candidate_latent_id=cand,
+                                result={"eval": ev, **tune})
+            if "rollout_progress" in spec:  # the candidate's episodes for the next round, still rolling out
+                job = store.jobs.enqueue("rollout", task["id"], {"round_id": rnd["id"], "step": "rolling_out"},
+                                         worker="seeded-worker")
+                store.jobs.heartbeat(job["id"], job["lease"], spec["rollout_progress"], "episode 40/100")
+                store.rounds.update(rnd["id"], rollout_job_id=job["id"])
             start = "base" if "base" in roles else "prompt"
             by = {(v["role"], v["seed"]): v["id"] for v in ev["review"]}
             for i, won in enumerate(spec.get("ab", [])):

@@ -1,15 +1,86 @@
-"""Rounds as stored and as the researcher sees them, and the latent library."""
+"""Rounds as stored and as the researcher sees them: settings, results, evaluation, review, the task page."""
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from labeler.http.schemas.common import Model
+from labeler.domain.round_config import RoundConfig
+from labeler.http.schemas.common import Model, Sparse
 from labeler.http.schemas.jobs import JobSummary
-from labeler.http.schemas.latents import Latent
-from labeler.http.schemas.tasks import INSTRUCTIONS_MAX, Task, TaskWithCounts
+from labeler.http.schemas.latents import LibraryLatent
+from labeler.http.schemas.tasks import INSTRUCTIONS_MAX, Task
 from labeler.http.schemas.trajectories import EpisodeView
+
+
+class EpisodesStep(Sparse):
+    """Episodes a step registered (collect: the round's own; rollout: the candidate's, for the next round)."""
+
+    episodes: int
+    success_rate: float | None = None
+    error: str | None = None  # why a background rollout brought none
+
+
+class RoundResult(Sparse):
+    """What each finished step left; a key appears once its step is done."""
+
+    collect: EpisodesStep | None = None
+    tune: dict[str, Any] | None = None  # the tune job's result without z: losses, accuracies, best_epoch, no_change
+    rollout: EpisodesStep | None = None
+    eval: dict[str, Any] | None = None  # the evaluate job's result: seeds, per-latent successes, kept review episodes
+    failed_step: str | None = None  # the status the round failed in
+
+
+class Interval(Model):
+    low: float
+    high: float
+    level: float
+
+
+class Rate(Model):
+    latent_id: int
+    role: str
+    success_rate: float
+    mean_reward: float
+    n: int | None = None
+    interval: Interval | None = None  # 95% Wilson
+
+
+class Successes(Model):
+    successes: int
+    n: int
+    rate: float
+    interval: Interval
+
+
+class PairedComparison(Model):
+    """The candidate against another latent on the same episodes (pgt_core.stats.compare_paired)."""
+
+    n: int
+    first: Successes
+    second: Successes
+    difference: float
+    interval: Interval  # Newcombe, for the difference
+    p_value: float  # exact McNemar
+    only_first: int
+    only_second: int
+    alpha: float
+    significant: bool
+    worse_than_start: bool
+    verdict: str
+    summary: str
+    against: str  # the other latent's role: base or prompt
+
+
+class Comparisons(Sparse):
+    vs_start: PairedComparison | None = None
+    vs_z0: PairedComparison | None = None
+
+
+class Evaluation(Model):
+    rates: list[Rate]
+    comparisons: Comparisons
+    human: dict[str, Any] | None  # the blind A/B of start against candidate, when people were asked
 
 
 class Round(Model):
@@ -18,10 +89,10 @@ class Round(Model):
     latent_id: int | None
     number: int
     status: str
-    config: dict[str, Any] | None
+    config: RoundConfig | None
     job_id: int | None
     candidate_latent_id: int | None
-    result: dict[str, Any] | None
+    result: RoundResult | None
     error: str | None
     created_at: str
     updated_at: str | None
@@ -32,19 +103,19 @@ class RoundView(Model):
     task_id: int
     number: int
     status: str
-    config: dict[str, Any]
+    config: RoundConfig
     base_latent_id: int | None
     candidate_latent_id: int | None
     error: str | None
     job: JobSummary | None
     rollout_job: JobSummary | None = None  # the candidate's next-round episodes, rolled out during the review
-    result: dict[str, Any]
+    result: RoundResult
     created_at: str
     updated_at: str | None
     pairs: int
     labels: int
     decisive: int
-    evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0, human A/B
+    evaluation: Evaluation | None = None
     advice: dict[str, Any] | None = None  # the promote control: button text, needs_confirmation, flag
     questions: int = 0  # per-episode and best-of-K questions of the round
     answers: int = 0  # their live answers (skips excluded)
@@ -96,13 +167,6 @@ class ResearcherTaskIn(BaseModel):
     instructions: str = Field("", max_length=INSTRUCTIONS_MAX)  # empty: the default built from the description
 
 
-class LibraryLatent(Latent):
-    norm: float
-    active: bool
-    success_rate: float | None
-    round: int | None
-
-
 class Promotion(Model):
     id: int
     task_id: int
@@ -121,22 +185,6 @@ class TaskPage(Model):
     promotions: list[Promotion]
 
 
-class OverviewTask(TaskWithCounts):
-    active_latent_id: int | None
-    round: int | None
-    status: str | None
-
-
-class Overview(Model):
-    tasks: list[OverviewTask]
-    workers: list[dict[str, Any]]
-    achievements: list[str]
-    prompts: list[str]
-    presets: dict[str, int]
-    defaults: dict[str, Any]
-    policy: str
-
-
 class ReviewRow(Model):
     seed: int
     before: EpisodeView | None
@@ -144,37 +192,15 @@ class ReviewRow(Model):
     outcome: str | None  # for the candidate: win, loss, both, neither
 
 
-class Rate(Model):
-    latent_id: int
-    role: str
-    success_rate: float
-    mean_reward: float
-    n: int | None = None
-    interval: dict[str, float] | None = None  # 95% Wilson: low, high, level
-
-
 class Review(Model):
     round: RoundView
     seeds: list[int]
     rates: list[Rate]
-    comparisons: dict[str, Any]  # vs_start, vs_z0: difference, interval, p_value, significant, verdict, summary
+    comparisons: Comparisons
     before_role: str
     counts: dict[str, int]
     total: int  # rows matching the filter
     rows: list[ReviewRow]
-
-
-class ActiveLatent(Model):
-    task_id: int
-    active_latent_id: int | None
-    rolled_back: int | None = None
-
-
-class Comparison(Model):
-    latents: list[dict[str, Any]]
-    norm: list[float]
-    cosine: list[list[float]]
-    l2: list[list[float]]
 
 
 class Plots(Model):
@@ -185,8 +211,3 @@ class Plots(Model):
     margin: str
     accuracy: str
     epochs: str
-
-
-class WorkerCommand(Model):
-    command: str
-    note: str

@@ -195,7 +195,7 @@ class Annotator {
     if (fresh) { this.history = []; this.count.reset(); }
     this.undoBtn.disabled = !this.history.length;
     if (!this.name) {
-      this.notice.say("Enter your name (top left) to start.", "info");
+      this.notice.say("Enter your name in the Annotator box at the top to start.", "info");
       this.setState("inactive");
       this.nameInput.focus();
       return;

@@ -200,7 +200,8 @@ function render(v) {
   text($("rs-task-meta"), `${v.task.achievement} · ${v.task.max_steps} steps · active latent #${v.active_latent_id ?? "–"} · ${plural(labels, "label")}`);
   $("rs-rollback").disabled = !v.promotions.length;
   roundForm.block(v.rounds[v.rounds.length - 1]);
-  rounds.update(v.rounds);
+  const z0 = v.latents.find((l) => l.source === "prompt");
+  rounds.update(v.rounds, { task: v.task, z0Id: z0 ? z0.id : null });
   jobs.update(v.jobs);
   latents.update(v.latents);
   const plotsKey = v.rounds.map((r) => `${r.id}:${r.status}:${r.updated_at}`).join("|");
@@ -228,7 +229,7 @@ async function loadPlots() {
 
 function loadReview(roundId) {
   state.reviewRound = roundId;
-  return review.open(roundId, state.view ? state.view.task.achievement : null);
+  return review.open(roundId, state.view ? state.view.task : null);
 }
 
 async function showWorkerCommand() {
