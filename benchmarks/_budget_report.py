@@ -1,6 +1,7 @@
 """Tables of bench_label_budget.py's results, every figure with its interval (pgt_core.stats).
 
     python benchmarks/_budget_report.py runs/label_budget.json      # re-print a saved run
+    python benchmarks/_budget_report.py runs/a.json runs/b.json     # one report of runs on the same worlds
 
 A configuration is (noise, mode, rounds, selection, tuning) at a budget of minutes.
 """
@@ -190,5 +191,22 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def merged(runs: list[dict]) -> dict:
+    """Runs of the same seed and settings (e.g. one noise level each) as one: their configurations per task."""
+    out = {**runs[0], "tasks": [], "seconds": sum(r.get("seconds", 0) for r in runs)}
+    by_task: dict[str, dict] = {}
+    for run in runs:
+        if run["args"]["seed"] != out["args"]["seed"] or run["args"]["eval_episodes"] != out["args"]["eval_episodes"]:
+            raise SystemExit("runs of different seeds or evaluation sizes do not share evaluation worlds")
+        for t in run["tasks"]:
+            if t["task"] not in by_task:
+                by_task[t["task"]] = {**t, "configs": []}
+                out["tasks"].append(by_task[t["task"]])
+            if t["z0"] != by_task[t["task"]]["z0"]:
+                raise SystemExit(f"{t['task']}: z0's outcomes differ between runs (not the same worlds)")
+            by_task[t["task"]]["configs"] += t["configs"]
+    return out
+
+
 if __name__ == "__main__":
-    print(report(json.loads(Path(sys.argv[1]).read_text())))
+    print(report(merged([json.loads(Path(p).read_text()) for p in sys.argv[1:]])))
