@@ -1,140 +1,113 @@
-"""A simulated person answering one round's comparisons, minute by minute (bench_label_budget.py).
+"""A round's items, made and ordered as the app does, and a simulated person answering them on a clock.
 
-A stream is one person working through one feedback mode on one pool of episodes: answers arrive
-in order, each with the seconds it took, so the answers of a 5-minute budget are a prefix of those
-of a 10-minute one (budgets are nested, as if one person kept going). Random selection draws
-comparisons uniformly; active selection (pairwise, best-of-K) re-ranks what is left every
-`batch_minutes` by the implicit rewards under a latent tuned on the answers so far
-(`pgt_core.active`), the first batch uniform.
+Items (`round_items`) follow `labeler.domain.round_items.make_round_items`, built from the app's public
+pieces: pairwise = random matchings, `pairs_per_traj` comparisons per episode; per-episode = every episode
+once, shuffled; best-of-K = every episode in one random group of K. With active selection (pairwise and
+best-of-K only, as in the app) the items are ordered once, when the round is made, least certain first by
+the episodes' implicit rewards under the latent that played them (`pgt_core.active`, 20% drawn at random).
+A task's first round is played by z0, where every implicit reward is 0: active order is then random order,
+so the benchmark runs active selection in second rounds only.
+
+A person answers the items in order until the minutes are spent or the items run out (`answer_items`);
+the answers within a shorter budget are a prefix of a longer one's, as if one person kept going.
 """
 from __future__ import annotations
 
+import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Mapping, Sequence
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pgt_core.active import least_certain, least_certain_groups  # noqa: E402
-from pgt_core.feedback import PairwiseAnswer, RankingAnswer, pairs_from_grades, pairs_from_pairwise, pairs_from_rankings  # noqa: E402
+from labeler.domain.round_items import CANDIDATES_PER_PAIR, EXPLORE, k_groups  # noqa: E402
+from labeler.domain.scheduling import build_label_pairs, pairs_wanted  # noqa: E402
+from pgt_core.active import least_certain_groups, order_pairs  # noqa: E402
+from pgt_core.feedback import pairs_from_grades, pairs_from_pairwise, pairs_from_rankings  # noqa: E402
 from pgt_core.pairs import Pair  # noqa: E402
 from pgt_core.simulated_person import Episode, SimulatedPerson  # noqa: E402
 
-RewardsOf = Callable[[list[Pair], str], np.ndarray]
-"""(pairs so far, mode) -> implicit reward of every pool episode under a latent tuned on them."""
+PAIRS_PER_TRAJ = 2  # RoundConfig's default
+Item = tuple[int, ...]
+
+
+def round_items(mode: str, ids: Sequence[int], *, k: int, seed: int, implicit: Mapping[int, float] | None = None,
+                repeats: int = 1) -> list[Item]:
+    """The round's items in the order people get them; active order when `implicit` rewards are given.
+
+    repeats > 1 (random order only) goes over the same episodes again: `repeats` times the pairs per
+    episode, or `repeats` fresh random splits into K-groups, so one pool can fill a long budget.
+    """
+    ids = sorted(ids)
+    if mode == "per_episode":
+        order = ids[:]
+        random.Random(seed).shuffle(order)
+        return [(e,) for e in order]
+    if implicit is not None and repeats != 1:
+        raise ValueError("active items are one round's: no repeats")
+    if mode == "pairwise":
+        if implicit is None:
+            return build_label_pairs(ids, PAIRS_PER_TRAJ * repeats, seed=seed)
+        candidates = build_label_pairs(ids, PAIRS_PER_TRAJ * CANDIDATES_PER_PAIR, seed=seed)
+        return order_pairs(dict(implicit), candidates, pairs_wanted(len(ids), PAIRS_PER_TRAJ), explore=EXPLORE,
+                           rng=seed)
+    if implicit is None:
+        return [tuple(g) for r in range(repeats) for g in k_groups(ids, k, seed + r)]
+    groups = [tuple(g) for g in least_certain_groups({e: float(implicit[e]) for e in ids}, k, len(ids) // k,
+                                                     explore=EXPLORE, rng=seed)]
+    asked = {e for g in groups for e in g}
+    rest = [e for e in ids if e not in asked]
+    if rest:  # fewer than K left over: one last group, filled up from the others
+        groups += [tuple(g) for g in k_groups(rest + random.Random(seed).sample(sorted(asked), k - len(rest)), k,
+                                              seed)]
+    return groups
 
 
 @dataclass
 class Stream:
+    """One person's answers to one round's items, with the cumulative seconds after each."""
+
     mode: str
-    selection: str  # "random" | "active"
     answers: list = field(default_factory=list)  # PairwiseAnswer | (episode, grade) | RankingAnswer
-    seconds: list[float] = field(default_factory=list)  # cumulative, after each answer
+    seconds: list[float] = field(default_factory=list)
 
-    def count_within(self, minutes: float) -> int:
-        """Answers given within `minutes` of the person's time."""
-        return int(np.searchsorted(np.asarray(self.seconds), minutes * 60.0, side="right"))
+    def count_within(self, seconds: float) -> int:
+        """Answers given within `seconds` of the person's time."""
+        return int(np.searchsorted(np.asarray(self.seconds), seconds, side="right"))
 
-    def pairs(self, n_answers: int) -> list[Pair]:
-        """The feedback rule over the first n answers."""
-        given = self.answers[:n_answers]
-        if self.mode == "pairwise":
-            return pairs_from_pairwise(given)
-        if self.mode == "per_episode":
-            grades = dict(given)
-            return pairs_from_grades(grades, {e: "z0" for e in grades})
-        return pairs_from_rankings(given)
+    def used(self, n_answers: int) -> float:
+        """Seconds the first n answers took."""
+        return self.seconds[n_answers - 1] if n_answers else 0.0
 
 
-def _answer(person: SimulatedPerson, mode: str, pool: list[Episode], item, k: int) -> tuple[object, float]:
-    if mode == "pairwise":
-        a, b = item
-        return person.pairwise(pool[a], pool[b])
-    if mode == "per_episode":
-        grade, seconds = person.grade(pool[item])
-        return (pool[item].id, grade), seconds
-    ranking, seconds = person.best_worst([pool[x] for x in item])
-    return ranking, seconds
-
-
-def _random_items(mode: str, n: int, k: int, rng: np.random.Generator):
-    """An endless (or, per episode, exhaustive) uniform sequence of comparisons over n episodes."""
-    if mode == "per_episode":
-        yield from (int(x) for x in rng.permutation(n))
-        return
-    if mode == "pairwise":
-        seen: set[tuple[int, int]] = set()
-        total = n * (n - 1) // 2
-        while len(seen) < total:
-            a, b = (int(x) for x in rng.choice(n, 2, replace=False))
-            if (min(a, b), max(a, b)) not in seen:
-                seen.add((min(a, b), max(a, b)))
-                yield a, b
-        return
-    while True:
-        perm = rng.permutation(n)
-        yield from (tuple(int(x) for x in perm[s:s + k]) for s in range(0, n - k + 1, k))
-
-
-def run_stream(mode: str, selection: str, pool: list[Episode], person: SimulatedPerson, max_minutes: float, *,
-               k: int = 4, batch_minutes: float = 2.5, explore: float = 0.2, rewards_of: RewardsOf | None = None,
-               seed: int = 0) -> Stream:
-    """Answer until `max_minutes` of the person's time are spent (or the pool runs out)."""
-    rng = np.random.default_rng(seed)
-    stream = Stream(mode, selection)
-    clock, limit = 0.0, max_minutes * 60.0
-
-    def give(item) -> bool:
-        nonlocal clock
-        answer, seconds = _answer(person, mode, pool, item, k)
-        if clock + seconds > limit:
-            return False
-        clock += seconds
+def answer_items(mode: str, items: Sequence[Item], episodes: Mapping[int, Episode], person: SimulatedPerson,
+                 seconds: float) -> Stream:
+    """The person answers `items` in order while the next answer still fits in `seconds`."""
+    stream, clock = Stream(mode), 0.0
+    for item in items:
+        if mode == "pairwise":
+            answer, took = person.pairwise(episodes[item[0]], episodes[item[1]])
+        elif mode == "per_episode":
+            grade, took = person.grade(episodes[item[0]])
+            answer = (item[0], grade)
+        else:
+            answer, took = person.best_worst([episodes[e] for e in item])
+        if clock + took > seconds:
+            break
+        clock += took
         stream.answers.append(answer)
         stream.seconds.append(clock)
-        return True
-
-    if selection == "random" or mode == "per_episode":
-        for item in _random_items(mode, len(pool), k, rng):
-            if not give(item):
-                break
-        return stream
-    if rewards_of is None:
-        raise ValueError("active selection needs rewards_of")
-    asked: set = set()
-    shown = np.zeros(len(pool), dtype=int)
-    n = len(pool)
-    cand = np.array([(a, b) for a in range(n) for b in range(a + 1, n)], dtype=np.int64) if mode == "pairwise" else None
-    while clock < limit:
-        batch_end = clock + batch_minutes * 60.0
-        rewards = np.zeros(n) if not stream.answers else rewards_of(stream.pairs(len(stream.answers)), mode)
-        if mode == "pairwise":
-            open_ = np.array([(int(a), int(b)) not in asked for a, b in cand])
-            idx = np.flatnonzero(open_)
-            margins = rewards[cand[idx, 0]] - rewards[cand[idx, 1]]
-            items = [tuple(int(v) for v in cand[idx[p]]) for p in least_certain(margins, len(idx), explore=explore,
-                                                                                 rng=rng)[:500]]
-        else:
-            fresh = {int(x): float(rewards[x]) for x in np.flatnonzero(shown < 2)}
-            items = least_certain_groups(fresh, k, len(fresh) // k, explore=explore, rng=rng)
-        if not items:
-            break
-        for item in items:
-            if clock >= batch_end:
-                break
-            if mode == "pairwise":
-                a, b = item
-                asked.add((a, b))
-                if rng.random() < 0.5:
-                    item = (b, a)  # the side shown is random
-            else:
-                shown[list(item)] += 1
-            if not give(item):
-                return stream
     return stream
 
 
-__all__ = ["PairwiseAnswer", "RankingAnswer", "Stream", "run_stream"]
+def pairs_of(mode: str, answers: Sequence, latent_of: Mapping[int, str]) -> list[Pair]:
+    """The app's feedback rule over answers (of one round or several); grades pair within one latent's episodes."""
+    if mode == "pairwise":
+        return pairs_from_pairwise(answers)
+    if mode == "per_episode":
+        grades = dict(answers)
+        return pairs_from_grades(grades, {e: latent_of[e] for e in grades})
+    return pairs_from_rankings(answers)
