@@ -27,7 +27,7 @@ def test_an_invite_link_signs_in_once_and_a_bad_one_says_why(browser, tmp_path):
         page.goto(app.url + invite["url"])  # the same link again: its code is spent
         status = page.locator("#join-status")
         wait_until(page, lambda: "unknown, used or expired" in status.inner_text())
-        assert status.inner_text().startswith("Could not sign in")
+        assert status.inner_text().startswith("Could not sign you in")
         context.close()
     finally:
         app.stop()
