@@ -44,7 +44,10 @@ class RoundView(Model):
     pairs: int
     labels: int
     decisive: int
-    evaluation: dict[str, Any] | None = None  # rates with intervals, candidate vs start and vs z0, human A/B
+    # method (success | human | both), success_measured (false: no reward function, success figures are None and
+    # comparisons empty), rates with intervals, comparisons (candidate vs start and vs z0), human (the blind A/B),
+    # reused (roles whose evaluation was kept from before, not replayed)
+    evaluation: dict[str, Any] | None = None
     advice: dict[str, Any] | None = None  # the promote control: button text, needs_confirmation, flag
     questions: int = 0  # per-episode and best-of-K questions of the round
     answers: int = 0  # their live answers (skips excluded)
@@ -147,14 +150,16 @@ class ReviewRow(Model):
 class Rate(Model):
     latent_id: int
     role: str
-    success_rate: float
-    mean_reward: float
+    success_rate: float | None  # None: the task has no reward function (success_measured false)
+    mean_reward: float | None
     n: int | None = None
     interval: dict[str, float] | None = None  # 95% Wilson: low, high, level
 
 
 class Review(Model):
     round: RoundView
+    method: str = "success"  # the round's evaluation: success | human (blind A/B) | both
+    success_measured: bool = True  # false: no reward function, so no success figures, tests or outcomes
     seeds: list[int]
     rates: list[Rate]
     comparisons: dict[str, Any]  # vs_start, vs_z0: difference, interval, p_value, significant, verdict, summary

@@ -219,7 +219,8 @@ def test_the_evaluation_plan_states_the_reviews_interval_and_time(machine):
     assert plan["half_width"] == pytest.approx(difference_half_width(0.5, 0.5, 50), abs=1e-3)
     assert plan["episodes_for_target"] == episodes_for_difference_half_width(0.5, 0.5, 0.1)
     assert difference_half_width(0.5, 0.5, plan["episodes_for_target"]) <= 0.1
-    assert plan["seconds"] == pytest.approx(50 * 2 * 20 * 0.002)  # 20-step limit on the documented model
+    # the candidate's 50 episodes of the 20-step limit on the documented model: z0 is played while people label
+    assert plan["seconds"] == pytest.approx(50 * 20 * 0.002)
     # after an evaluation: its start's measured rate and its job's seconds per episode
     rnd, _ = _evaluated_round(store, rounds, task, z0, {}, [True] * 10, [True] * 2 + [False] * 8)
     measured = plan_evaluation(store, LatentLibrary(store), task["id"], cfg)
