@@ -142,9 +142,10 @@ class Rounds:
             rnd = self.store.rounds.get(round_id)
             if rnd["status"] not in ("labelling", "review", "promoting", "failed"):
                 raise Conflict(f"round {rnd['number']} is {rnd['status']}; wait for its job to finish")
-            if rnd["rollout_job_id"]:
-                self.store.jobs.cancel(rnd["rollout_job_id"], "the candidate was rejected")
-            return self.store.rounds.update(round_id, status="rejected")
+            with self.store.db.transaction():
+                if rnd["rollout_job_id"]:
+                    self.store.jobs.cancel(rnd["rollout_job_id"], "the candidate was rejected")
+                return self.store.rounds.update(round_id, status="rejected")
 
     def _rollout_pending(self, rnd: Mapping[str, Any]) -> bool:
         if not rnd["rollout_job_id"]:
@@ -156,8 +157,9 @@ class Rounds:
         if step == "evaluating" and self._take_ahead(rnd, stop=True):
             rnd = self.store.rounds.get(rnd["id"])
         kind, payload = self.jobs.payload(rnd, step, cfg)
-        job = self.store.jobs.enqueue(kind, rnd["task_id"], payload, max_attempts=cfg.max_attempts)
-        self.store.rounds.update(rnd["id"], status=step, config=cfg.to_dict(), job_id=job["id"], error=None)
+        with self.store.db.transaction():  # never a job the round does not know of
+            job = self.store.jobs.enqueue(kind, rnd["task_id"], payload, max_attempts=cfg.max_attempts)
+            self.store.rounds.update(rnd["id"], status=step, config=cfg.to_dict(), job_id=job["id"], error=None)
         return job
 
     def _candidate_episodes(self, prev: Mapping[str, Any], base: int, seeds: list[int]) -> list[dict[str, Any]]:
@@ -204,12 +206,16 @@ class Rounds:
             job = {"status": "failed"}
         if job["status"] in ("queued", "running") and not stop:
             return 0
-        with self.store.db.transaction():
-            if job["status"] in ("queued", "running"):
-                job = self.store.jobs.cancel(ahead["job_id"], "the round's evaluation started first")
-            kept = keep_played(self.store, self.artifacts, rnd["id"], job) if job["status"] == "done" else []
-            result = {**(rnd["result"] or {}), "ahead": {**ahead, "status": job["status"], "kept": kept}}
-            self.store.rounds.update(rnd["id"], result=result)
+        taken: dict[str, Any] = {}
+        try:
+            with self.store.db.transaction():
+                if job["status"] in ("queued", "running"):
+                    job = self.store.jobs.cancel(ahead["job_id"], "the round's evaluation started first")
+                kept = keep_played(self.store, self.artifacts, rnd["id"], job) if job["status"] == "done" else []
+                taken = {"status": job["status"], "kept": kept}
+        except (StoreError, OSError, KeyError, ValueError) as exc:  # the round's evaluation plays them instead
+            taken = {"status": "failed", "kept": [], "error": f"its result could not be kept: {exc}"}
+        self.store.rounds.update(rnd["id"], result={**(rnd["result"] or {}), "ahead": {**ahead, **taken}})
         return 1
 
     # -- applying job results -----------------------------------------------------------------
