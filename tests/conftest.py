@@ -13,6 +13,8 @@ that thread (see `pytest_pyfunc_call`), and fixtures that open pages do so with
 """
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from tests.support.browser import BrowserThread, need_browser
@@ -41,6 +43,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if "browser_thread" not in pyfuncitem.fixturenames:
         return None
     bt: BrowserThread = pyfuncitem.funcargs["browser_thread"]
-    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    params = inspect.signature(pyfuncitem.obj).parameters.values()
+    args = {p.name: pyfuncitem.funcargs[p.name] for p in params if p.default is p.empty}
     bt.run(pyfuncitem.obj, **args)
     return True

@@ -1,11 +1,11 @@
 """The layout's rules, checked on the source: pgt_core stands alone, no import cycles, small modules, and no
-module reaching into another one's private members."""
+module reaching into another one's private members (tests and benchmarks included)."""
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 
-from tests.support.imports import cycles, import_graph, module_files
+from tests.support.imports import cycles, import_graph, module_files, source_files
+from tests.support.private_members import private_leaks
 
 MAX_LINES = 400
 
@@ -29,41 +29,39 @@ def test_no_module_is_over_the_size_limit():
     assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
 
 
-def _private_definitions(tree: ast.AST) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-            names.add(node.attr)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return {n for n in names if n.startswith("_") and not n.startswith("__")}
-
-
-def private_leaks(trees: dict[str, ast.AST]) -> list[str]:
-    defined = {m: _private_definitions(t) for m, t in trees.items()}
-    owners: dict[str, set[str]] = defaultdict(set)
-    for m, names in defined.items():
-        for n in names:
-            owners[n].add(m)
-    leaks = []
-    for m, tree in trees.items():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in owners and m not in owners[node.attr]:
-                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
-                    leaks.append(f"{m}:{node.lineno} .{node.attr} (private to {sorted(owners[node.attr])})")
-            elif isinstance(node, ast.ImportFrom):
-                leaks += [f"{m}:{node.lineno} imports {a.name}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__")]
-    return leaks
-
-
 def test_no_private_member_is_used_across_modules():
-    assert private_leaks({m: ast.parse(p.read_text(), str(p)) for m, p in module_files().items()}) == []
+    files = source_files()
+    assert {"labeler.db.store", "tests.test_architecture", "benchmarks.bench_round", "app"} <= set(files)
+    assert private_leaks({m: ast.parse(p.read_text(), str(p)) for m, p in files.items()}) == []
+
+
+def leaks(**sources: str) -> list[str]:
+    return private_leaks({name: ast.parse(text) for name, text in sources.items()})
 
 
 def test_the_leak_finder_finds_leaks():
-    trees = {"a": ast.parse("class S:\n    def _q(self):\n        return self._con\n"),
-             "b": ast.parse("def f(s):\n    return s._q()\n"), "c": ast.parse("from a import _q\n")}
-    assert private_leaks(trees) == ["b:2 ._q (private to ['a'])", "c:1 imports _q"]
+    a = "class S:\n    def _q(self):\n        return self._q, self._inherited\n"
+    assert leaks(a=a, b="def f(s):\n    return s._q()\n", c="from a import _q\n") == [
+        "a:3 ._inherited (private to ['another package'])", "b:2 ._q (private to ['a'])", "c:1 imports _q"]
+
+
+def test_a_private_name_of_ones_own_does_not_open_anothers():
+    b = ("class B:\n    def __init__(self, store):\n        self._lock = None\n        self.store = store\n"
+         "    def f(self):\n        return self.store._lock, self._lock\n")
+    assert leaks(a="class S:\n    _lock = None\n", b=b) == ["b:6 ._lock (private to ['a', 'b'])"]
+
+
+def test_objects_of_the_modules_own_classes_may_use_its_privates():
+    a = ("class S:\n    def __init__(self):\n        self._n = 0\n"
+         "    def same(self, other: 'S | None') -> bool:\n        return other._n == self._n\n"
+         "def make():\n    s = S()\n    s._n = 1\n    return S._n if s else None\n")
+    assert leaks(a=a) == []
+
+
+def test_private_names_in_strings_are_leaks_too():
+    t = ("import os\nfrom unittest import mock\nfrom a import S\n"
+         "def test(monkeypatch):\n    getattr(S, '_q')\n    monkeypatch.setattr(S, '_q', len)\n"
+         "    monkeypatch.setattr('a._helper', len)\n    mock.patch.object(S, '_q')\n    os._exit(0)\n"
+         "    getattr(S, '__name__'), setattr(S, 'public', 1)\n")
+    assert [x.split(" (")[0] for x in leaks(a="class S:\n    def _q(self): ...\n", t=t)] == [
+        "t:5 ._q", "t:6 ._q", "t:7 ._helper", "t:8 ._q", "t:9 ._exit"]

@@ -3,7 +3,7 @@
 Why migrations and not `CREATE TABLE IF NOT EXISTS`: label databases outlive code
 versions (people label for weeks), so every change to the schema is a new numbered step
 that upgrades an existing file in place. `schema_version` records which steps ran.
-Append new migrations at the end; never edit one that has shipped.
+Append new migrations at the end; never edit one that has shipped (tests pin their statements).
 
 Conventions:
 - integer ids come from sequences; trajectory ids are text (workers name them before

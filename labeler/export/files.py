@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import duckdb
 import numpy as np
 
-from pgt_core.atomic import write_atomic
+from pgt_core.atomic import atomic_path, write_atomic
 
 
 def _json_default(value: Any) -> Any:
@@ -34,14 +34,12 @@ def write_jsonl(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
 
 
 def write_parquet(rows: Sequence[dict[str, Any]], path: str | Path, columns: dict[str, str]) -> Path:
-    """Rows -> Parquet with the given DuckDB column types (via a JSONL staging file, no pyarrow)."""
+    """Rows -> Parquet with the given DuckDB column types (via a JSONL staging file, no pyarrow), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmpdir:
-        staging = Path(tmpdir) / "rows.jsonl"
+    spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory(dir=tmp.parent, prefix=".tmp-staging-") as staging_dir:
+        staging = Path(staging_dir) / "rows.jsonl"
         staging.write_text(jsonl_text({c: r.get(c) for c in columns} for r in rows))
-        spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
-        tmp = Path(tmpdir) / "out.parquet"
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
@@ -51,7 +49,6 @@ def write_parquet(rows: Sequence[dict[str, Any]], path: str | Path, columns: dic
             )
         finally:
             con.close()
-        tmp.replace(path)
     return path
 
 

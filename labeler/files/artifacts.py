@@ -19,13 +19,13 @@ import errno
 import hashlib
 import os
 import re
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from labeler.errors import Conflict, Invalid, NotFound, StorageUnavailable
 from labeler.files.trajectory_file import inspect_trajectory
+from pgt_core.atomic import atomic_path
 
 ARTIFACT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(npz|mp4)$")
 KINDS = {"npz": "trajectories", "mp4": "videos"}
@@ -74,24 +74,17 @@ class Artifacts:
         StorageUnavailable (the disk refused it); the temporary file never outlives the block.
         """
         path = self.path(name)
+
+        def same_content(tmp: Path) -> None:  # a resend of the stored bytes is fine; other bytes are not
+            if file_sha256(tmp) != file_sha256(path):
+                raise Conflict(f"artifact {name!r} exists with other content; artifacts never change")
+
         try:
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{name}-")
+            with atomic_path(path, mode=0o600, exclusive=True, if_exists=same_content) as tmp:
+                yield tmp
+                self._check(name, tmp)
         except OSError as exc:
             raise _storage_error(exc, name) from None
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            yield tmp
-            self._check(name, tmp)
-            try:
-                os.link(tmp, path)  # exclusive: an existing name is never replaced
-            except FileExistsError:
-                if file_sha256(tmp) != file_sha256(path):
-                    raise Conflict(f"artifact {name!r} exists with other content; artifacts never change") from None
-        except OSError as exc:
-            raise _storage_error(exc, name) from None
-        finally:
-            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def _check(name: str, tmp: Path) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from pgt_core.atomic import write_atomic
 
 RESEARCHER, WORKER, ANNOTATOR = "researcher", "worker", "annotator"
 TOKENS_FILE = "tokens.json"
@@ -38,16 +39,10 @@ class Tokens:
             stored = json.loads(path.read_text())
         else:
             stored = {RESEARCHER: secrets.token_urlsafe(24), WORKER: secrets.token_urlsafe(24)}
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-tokens-")
-            with os.fdopen(fd, "w") as f:  # mkstemp files are 0600 already
-                json.dump(stored, f)
             try:
-                os.link(tmp, path)  # atomic and fails if another process won the race
-            except FileExistsError:
+                write_atomic(path, json.dumps(stored), mode=0o600, exclusive=True)
+            except FileExistsError:  # another process made them a moment ago: everyone uses those
                 stored = json.loads(path.read_text())
-            finally:
-                os.unlink(tmp)
         return cls(researcher=os.environ.get("PGT_RESEARCHER_TOKEN") or stored[RESEARCHER],
                    worker=os.environ.get("PGT_WORKER_TOKEN") or stored[WORKER])
 

@@ -35,9 +35,11 @@ from labeler.http.routers import (
     jobs,
     labels,
     latents,
+    overview,
     pairs,
+    plots,
     quality,
-    researcher,
+    rounds,
     session,
     status,
     tasks,
@@ -48,8 +50,8 @@ from labeler.http.security import BrowserGuard
 from labeler.http.state import AppState
 
 log = logging.getLogger(__name__)
-ROUTERS = (status, session, tasks, pairs, labels, answers, artifacts, trajectories, videos, latents, jobs, researcher,
-           quality, export)
+ROUTERS = (status, session, tasks, pairs, labels, answers, artifacts, trajectories, videos, latents, rounds, jobs,
+           plots, overview, quality, export)
 
 
 class LayeredStatic(StaticFiles):

@@ -193,28 +193,23 @@ def test_browser_tests_leave_no_running_loop_in_the_main_thread():
         asyncio.get_running_loop()
 
 
-@pytest.fixture
-def loop_left_in_main_thread():
-    """What made browser tests flaky: an asyncio loop registered as running in the main thread when
-    Playwright starts (left there by another live Sync API session, or by any other code)."""
-    loop = asyncio.new_event_loop()
-    asyncio._set_running_loop(loop)
-    try:
-        yield loop
-    finally:
-        asyncio._set_running_loop(None)
-        loop.close()
-
-
-def test_a_browser_starts_whatever_asyncio_state_the_main_thread_has(loop_left_in_main_thread):
+def test_a_browser_starts_inside_a_running_asyncio_loop():
+    """What made browser tests flaky: an asyncio loop running in the main thread when Playwright starts (left
+    there by another live Sync API session, or by any other code). A second session beside the shared one starts
+    from inside a running loop and still works."""
     need_browser()
-    bt = BrowserThread().start()  # a second session beside the shared one, as two test files used to have
-    try:
-        def visit() -> str:
-            page = bt.browser.new_page()
-            page.set_content("<p id=x>ok</p>")
-            return page.inner_text("#x")
 
-        assert bt.run(visit, timeout=60) == "ok"
-    finally:
-        bt.close()
+    async def inside_a_loop() -> str:
+        asyncio.get_running_loop()  # the state that Playwright's Sync API refuses in its own thread
+        bt = BrowserThread().start()
+        try:
+            def visit() -> str:
+                page = bt.browser.new_page()
+                page.set_content("<p id=x>ok</p>")
+                return page.inner_text("#x")
+
+            return bt.run(visit, timeout=60)
+        finally:
+            bt.close()
+
+    assert asyncio.run(inside_a_loop()) == "ok"

@@ -89,3 +89,19 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if v not in index:
             visit(v)
     return out
+
+
+SOURCE_DIRS = (*PACKAGES, "tests", "benchmarks", "scripts", "docs")
+
+
+def source_files() -> dict[str, Path]:
+    """Every Python file of the project, the packages' and the rest (tests, benchmarks, scripts, app.py), by
+    dotted name."""
+    out = {}
+    for path in sorted(ROOT.glob("*.py")):
+        out[path.stem] = path
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out

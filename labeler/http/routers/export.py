@@ -39,26 +39,14 @@ from labeler.export.rows import (
 from labeler.export.sources import StoreSource
 from labeler.http.auth import RESEARCHERS
 from labeler.http.deps import get_state
-from labeler.http.schemas.common import ERRORS, Model
-from labeler.http.schemas.latents import LatentWithVector
+from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.latents import LatentDocument, LatentWithVector
 
 router = APIRouter(prefix="/api/export", tags=["export"], dependencies=RESEARCHERS, responses=ERRORS)
 JSONL = "application/x-ndjson"
 PARQUET = "application/vnd.apache.parquet"
 JSONL_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {JSONL: {}}, "description": "one JSON object per line"}}
 PARQUET_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {PARQUET: {}}, "description": "a Parquet file"}}
-
-
-class LatentDocument(Model):
-    """A latent with its task, lineage and metadata (format pgt-latent/1)."""
-
-    format: str
-    dim: int
-    vector: list[float]
-    z_id: str | None = None
-    latent: dict[str, Any] | None
-    task: dict[str, Any] | None
-    exported_at: str | None = None
 
 
 def _source(request: Request) -> StoreSource:

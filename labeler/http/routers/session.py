@@ -10,36 +10,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from labeler.db.sessions import CODE_TTL_S, SESSION_TTL_S
-from labeler.errors import StoreError
+from labeler.errors import Forbidden
 from labeler.files.tokens import ANNOTATOR, RESEARCHER
 from labeler.http.auth import COOKIE, RESEARCHERS, invited_name, role
 from labeler.http.deps import State
-from labeler.http.schemas.common import ERRORS, Model
+from labeler.http.schemas.common import ERRORS
+from labeler.http.schemas.session import CodeIn, Invite, InviteIn, LoginLink, Whoami
 from labeler.identifiers import check_name
 
 router = APIRouter(prefix="/api/session", tags=["session"], responses=ERRORS)
 INVITE_TTL_S = 7 * 24 * 3600
-
-
-class CodeIn(BaseModel):
-    code: str = Field(min_length=1, max_length=200)
-
-
-class Whoami(Model):
-    role: str
-    name: str | None = None  # an invited annotator's name
-
-
-class LoginLink(Model):
-    url: str
-    expires_in_s: int
-
-
-class Unauthorized(StoreError):
-    status_code = 403
 
 
 def login_path(code: str) -> str:
@@ -51,7 +33,7 @@ def login_path(code: str) -> str:
 def log_in(body: CodeIn, request: Request, st: State) -> JSONResponse:
     opened = st.store.sessions.redeem(body.code.strip())
     if opened is None:
-        raise Unauthorized("this login code is unknown, used or expired: ask for a new link")
+        raise Forbidden("this login code is unknown, used or expired: ask for a new link")
     sid, session = opened
     resp = JSONResponse({"role": session.role, "name": session.name})
     resp.set_cookie(COOKIE, sid, max_age=SESSION_TTL_S, httponly=True, samesite="strict", path="/",
@@ -77,14 +59,6 @@ def log_out(request: Request, st: State) -> JSONResponse:
 @router.post("/links", response_model=LoginLink, dependencies=RESEARCHERS)
 def new_link(st: State) -> dict:
     return {"url": login_path(st.store.sessions.new_code(RESEARCHER)), "expires_in_s": CODE_TTL_S}
-
-
-class InviteIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-
-
-class Invite(LoginLink):
-    name: str
 
 
 @router.post("/invites", status_code=201, response_model=Invite, dependencies=RESEARCHERS)

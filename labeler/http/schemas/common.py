@@ -4,13 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 
 class Model(BaseModel):
     """Responses are built from store rows: unknown keys are dropped, missing optional ones are null."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+class Sparse(Model):
+    """A stored JSON document whose keys come and go (a round's result grows step by step): the keys it has are
+    typed, the ones it lacks stay absent in the answer instead of turning into nulls, and unknown ones pass."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _present_keys_only(self, handler: SerializerFunctionWrapHandler):  # unannotated: the schema stays typed
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set or k in (self.model_extra or {})}
 
 
 class Detail(Model):

@@ -1,4 +1,4 @@
-"""Latents: each task's z0 and tuned latents."""
+"""Latents: each task's z0 and tuned latents, the library the researcher promotes from, and latent documents."""
 from __future__ import annotations
 
 from typing import Any
@@ -27,3 +27,35 @@ class Latent(Model):
 
 class LatentWithVector(Latent):
     vector: list[float]
+
+
+class LibraryLatent(Latent):
+    norm: float
+    active: bool
+    success_rate: float | None
+    round: int | None
+
+
+class ActiveLatent(Model):
+    task_id: int
+    active_latent_id: int | None
+    rolled_back: int | None = None
+
+
+class Comparison(Model):
+    latents: list[dict[str, Any]]
+    norm: list[float]
+    cosine: list[list[float]]
+    l2: list[list[float]]
+
+
+class LatentDocument(Model):
+    """A latent with its task, lineage and metadata (format pgt-latent/1)."""
+
+    format: str
+    dim: int
+    vector: list[float]
+    z_id: str | None = None
+    latent: dict[str, Any] | None
+    task: dict[str, Any] | None
+    exported_at: str | None = None

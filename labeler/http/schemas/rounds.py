@@ -1,15 +1,92 @@
-"""Rounds as stored and as the researcher sees them, and the latent library."""
+"""Rounds as stored and as the researcher sees them: settings, results, evaluation, review, the task page."""
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from labeler.http.schemas.common import Model
+from labeler.domain.round_config import RoundConfig
+from labeler.http.schemas.common import Model, Sparse
 from labeler.http.schemas.jobs import JobSummary
-from labeler.http.schemas.latents import Latent
-from labeler.http.schemas.tasks import INSTRUCTIONS_MAX, Task, TaskWithCounts
+from labeler.http.schemas.latents import LibraryLatent
+from labeler.http.schemas.tasks import INSTRUCTIONS_MAX, Task
 from labeler.http.schemas.trajectories import EpisodeView
+
+
+class EpisodesStep(Sparse):
+    """Episodes a step registered (collect: the round's own; rollout: the candidate's, for the next round)."""
+
+    episodes: int
+    reused: int | None = None  # collect: the previous candidate's episodes the round took besides
+    success_rate: float | None = None
+    error: str | None = None  # why a background rollout brought none
+
+
+class RoundResult(Sparse):
+    """What each finished step left; a key appears once its step is done."""
+
+    collect: EpisodesStep | None = None
+    tune: dict[str, Any] | None = None  # the tune job's result without z: losses, accuracies, best_epoch, no_change
+    rollout: EpisodesStep | None = None
+    eval: dict[str, Any] | None = None  # the evaluate job's result: seeds, per-latent successes, kept review episodes
+    failed_step: str | None = None  # the status the round failed in
+    reused: dict[str, Any] | None = None  # the previous candidate's episodes (ids, seeds) a collecting round keeps
+    ahead: dict[str, Any] | None = None  # the start latents' evaluation while people label: job_id, status, kept
+
+
+class Interval(Model):
+    low: float
+    high: float
+    level: float
+
+
+class Rate(Model):
+    latent_id: int
+    role: str
+    success_rate: float | None  # None (with mean_reward and interval): the task has no reward function
+    mean_reward: float | None
+    n: int | None = None
+    interval: Interval | None = None  # 95% Wilson
+
+
+class Successes(Model):
+    successes: int
+    n: int
+    rate: float
+    interval: Interval
+
+
+class PairedComparison(Model):
+    """The candidate against another latent on the same episodes (pgt_core.stats.compare_paired)."""
+
+    n: int
+    first: Successes
+    second: Successes
+    difference: float
+    interval: Interval  # Newcombe, for the difference
+    p_value: float  # exact McNemar
+    only_first: int
+    only_second: int
+    alpha: float
+    significant: bool
+    worse_than_start: bool
+    verdict: str
+    summary: str
+    against: str  # the other latent's role: base or prompt
+
+
+class Comparisons(Sparse):
+    vs_start: PairedComparison | None = None
+    vs_z0: PairedComparison | None = None
+
+
+class Evaluation(Model):
+    method: str = "success"  # the round's evaluation setting: success | human (the blind A/B) | both
+    success_measured: bool = True  # false: no reward function; rates carry no success figures, no comparisons
+    rates: list[Rate]
+    comparisons: Comparisons
+    human: dict[str, Any] | None  # the blind A/B of start against candidate, when people were asked
+    reused: list[str] = []  # roles whose evaluation was kept from before (labeler.domain.evaluations), not replayed
 
 
 class Round(Model):
@@ -18,10 +95,10 @@ class Round(Model):
     latent_id: int | None
     number: int
     status: str
-    config: dict[str, Any] | None
+    config: RoundConfig | None
     job_id: int | None
     candidate_latent_id: int | None
-    result: dict[str, Any] | None
+    result: RoundResult | None
     error: str | None
     created_at: str
     updated_at: str | None
@@ -32,22 +109,19 @@ class RoundView(Model):
     task_id: int
     number: int
     status: str
-    config: dict[str, Any]
+    config: RoundConfig
     base_latent_id: int | None
     candidate_latent_id: int | None
     error: str | None
     job: JobSummary | None
     rollout_job: JobSummary | None = None  # the candidate's next-round episodes, rolled out during the review
-    result: dict[str, Any]
+    result: RoundResult
     created_at: str
     updated_at: str | None
     pairs: int
     labels: int
     decisive: int
-    # method (success | human | both), success_measured (false: no reward function, success figures are None and
-    # comparisons empty), rates with intervals, comparisons (candidate vs start and vs z0), human (the blind A/B),
-    # reused (roles whose evaluation was kept from before, not replayed)
-    evaluation: dict[str, Any] | None = None
+    evaluation: Evaluation | None = None
     advice: dict[str, Any] | None = None  # the promote control: button text, needs_confirmation, flag
     questions: int = 0  # per-episode and best-of-K questions of the round
     answers: int = 0  # their live answers (skips excluded)
@@ -99,13 +173,6 @@ class ResearcherTaskIn(BaseModel):
     instructions: str = Field("", max_length=INSTRUCTIONS_MAX)  # empty: the default built from the description
 
 
-class LibraryLatent(Latent):
-    norm: float
-    active: bool
-    success_rate: float | None
-    round: int | None
-
-
 class Promotion(Model):
     id: int
     task_id: int
@@ -124,36 +191,11 @@ class TaskPage(Model):
     promotions: list[Promotion]
 
 
-class OverviewTask(TaskWithCounts):
-    active_latent_id: int | None
-    round: int | None
-    status: str | None
-
-
-class Overview(Model):
-    tasks: list[OverviewTask]
-    workers: list[dict[str, Any]]
-    achievements: list[str]
-    prompts: list[str]
-    presets: dict[str, int]
-    defaults: dict[str, Any]
-    policy: str
-
-
 class ReviewRow(Model):
     seed: int
     before: EpisodeView | None
     after: EpisodeView | None
     outcome: str | None  # for the candidate: win, loss, both, neither
-
-
-class Rate(Model):
-    latent_id: int
-    role: str
-    success_rate: float | None  # None: the task has no reward function (success_measured false)
-    mean_reward: float | None
-    n: int | None = None
-    interval: dict[str, float] | None = None  # 95% Wilson: low, high, level
 
 
 class Review(Model):
@@ -162,24 +204,11 @@ class Review(Model):
     success_measured: bool = True  # false: no reward function, so no success figures, tests or outcomes
     seeds: list[int]
     rates: list[Rate]
-    comparisons: dict[str, Any]  # vs_start, vs_z0: difference, interval, p_value, significant, verdict, summary
+    comparisons: Comparisons
     before_role: str
     counts: dict[str, int]
     total: int  # rows matching the filter
     rows: list[ReviewRow]
-
-
-class ActiveLatent(Model):
-    task_id: int
-    active_latent_id: int | None
-    rolled_back: int | None = None
-
-
-class Comparison(Model):
-    latents: list[dict[str, Any]]
-    norm: list[float]
-    cosine: list[list[float]]
-    l2: list[list[float]]
 
 
 class Plots(Model):
@@ -190,8 +219,3 @@ class Plots(Model):
     margin: str
     accuracy: str
     epochs: str
-
-
-class WorkerCommand(Model):
-    command: str
-    note: str

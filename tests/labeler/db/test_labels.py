@@ -5,9 +5,11 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import pytest
 
+from labeler.db.database import Database
 from labeler.db.labels import LabelRepo
 from labeler.db.store import Store
 from labeler.errors import Conflict, Invalid, NotFound
@@ -75,24 +77,35 @@ def test_concurrent_retries_write_each_label_once(store, pair):
     assert store.labels.count() == 2
 
 
-def test_a_failing_label_costs_only_itself_in_a_shared_commit(store, pair, monkeypatch):
+class DiskHiccup:
+    """The store's own database, except that writing one annotator's label fails as a disk error would."""
+
+    def __init__(self, db: Database, annotator: str) -> None:
+        self.db, self.annotator = db, annotator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+        if sql.lstrip().startswith("INSERT INTO labels") and self.annotator in (params or []):
+            raise OSError(5, "disk hiccup")
+        return self.db.one(sql, params)
+
+
+def test_a_failing_label_costs_only_itself_in_a_shared_commit(store, pair):
     """Labels submitted together share one transaction; a refused one and one that fails unexpectedly
-    (an injected disk error) are answered with their own error while every other label is stored."""
-    real = LabelRepo._insert
-
-    def flaky(self, req):
-        if req.annotator == "cyd":
-            raise RuntimeError("disk hiccup")
-        return real(self, req)
-
-    monkeypatch.setattr(LabelRepo, "_insert", flaky)
+    (a disk error, through the database the repository is given) are answered with their own error while
+    every other label is stored."""
+    labels = LabelRepo(DiskHiccup(store.db, "cyd"), store.labels.index)
     outcomes: dict[str, object] = {}
     barrier = threading.Barrier(6)
 
     def submit(who: str, sub: str) -> None:
         barrier.wait()
         try:
-            outcomes[f"{who}/{sub}"] = label(store, pair, sub=sub, who=who)[1]
+            outcomes[f"{who}/{sub}"] = labels.add(submission_id=sub, pair_id=pair["id"], annotator=who,
+                                                  choice="left", left_traj=pair["traj_a"],
+                                                  right_traj=pair["traj_b"])[1]
         except Exception as exc:  # noqa: BLE001
             outcomes[f"{who}/{sub}"] = type(exc).__name__
 
@@ -101,7 +114,7 @@ def test_a_failing_label_costs_only_itself_in_a_shared_commit(store, pair, monke
     threads = [threading.Thread(target=submit, args=j) for j in jobs]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert outcomes["cyd/sub-d-0001"] == "RuntimeError"
+    assert outcomes["cyd/sub-d-0001"] == "OSError"
     ann = sorted(str(outcomes[k]) for k in ("ann/sub-a-0001", "ann/sub-b-0001"))
     assert ann == ["Conflict", "True"]  # one of the two labels of ann for the same pair is refused
     assert all(outcomes[k] is True for k in ("bob/sub-c-0001", "dan/sub-e-0001", "eve/sub-f-0001"))

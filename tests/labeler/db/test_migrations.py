@@ -1,6 +1,7 @@
 """Migrations: applied once, in order, each atomically; a database made by the previous schema upgrades in place."""
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 
@@ -31,6 +32,37 @@ def test_failed_migration_rolls_back(tmp_path):
     with Store(path) as s:
         assert s.schema_version() == MIGRATIONS[-1].version
         assert s.db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'") == 0
+
+
+# What each shipped migration runs (its statements, whitespace aside), as the start of a sha256.
+SHIPPED = {1: "912a82aa5fc450db", 2: "40e2484ef4ae67bd", 3: "758df202f39b8674", 4: "9b57669c2c03a698",
+           5: "50e0557409b1bd24", 6: "8ebd68eb66e76f02", 7: "e9b18ea439df823b", 8: "785a93b0d3a225f5",
+           9: "618e6809411ec28b", 10: "8657c9a40b0d5b0d", 11: "12ec8862e79c6b4b"}
+
+
+def statements_digest(migration: Migration) -> str:
+    text = "\n".join(" ".join(stmt.split()) for stmt in migration.statements)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_shipped_migrations_never_change():
+    """A database records only the version it reached, so a file migrated before an edit to a shipped migration
+    would never get the edit: a change to the schema is a new migration. Once a migration ships, its digest
+    goes into SHIPPED."""
+    now = {m.version: statements_digest(m) for m in MIGRATIONS}
+    edited = {v: now.get(v, "removed") for v, digest in SHIPPED.items() if now.get(v) != digest}
+    assert not edited, f"shipped migrations were edited or removed: {edited}; add a new migration instead"
+    unpinned = {v: d for v, d in now.items() if v not in SHIPPED}
+    assert not unpinned, f"pin the new migrations once they ship: add {unpinned} to SHIPPED"
+
+
+def test_the_pins_see_an_edit_but_not_a_reindent():
+    first = MIGRATIONS[0]
+    reindented = Migration(first.version, first.description,
+                           tuple("  " + stmt.replace(" ", "\n   ") for stmt in first.statements))
+    edited = Migration(first.version, first.description,
+                       (*first.statements[:-1], first.statements[-1].replace("(task_id)", "(task_id, seed)")))
+    assert statements_digest(reindented) == SHIPPED[1] != statements_digest(edited)
 
 
 def test_versions_must_increase(tmp_path):

@@ -28,3 +28,7 @@ def test_every_route_documents_a_typed_success_response(tmp_path):
     assert not untyped, untyped
     assert len(spec["paths"]) > 40
     assert "Detail" in spec["components"]["schemas"]  # errors are documented too
+    rounds = spec["components"]["schemas"]["RoundView"]["properties"]
+    assert rounds["config"] == {"$ref": "#/components/schemas/RoundConfig"}  # every setting, typed, with defaults
+    assert rounds["result"] == {"$ref": "#/components/schemas/RoundResult"}
+    assert "vs_start" in spec["components"]["schemas"]["Comparisons"]["properties"]

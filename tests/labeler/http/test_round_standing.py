@@ -33,3 +33,17 @@ def test_rollback_shows_in_the_rounds_and_blocks_promoting_a_round_from_the_old_
         assert not rounds()[first]["rolled_back"]
         assert client.post(f"{api}/rounds/{second}/promote", json={"confirm": True}).status_code == 200
         assert rounds()[second]["status"] == "promoted"
+
+
+def test_a_rounds_result_answers_only_the_steps_it_has_done(tmp_path):
+    """The typed result keeps its stored shape: steps not done yet are absent, not null."""
+    seeded = seed_rounds(tmp_path, "wood", [{"status": "review", "outcomes": [(False, True), (False, True)]}])
+    task, (rnd,) = seeded["task_id"], seeded["rounds"]
+    with TestClient(create_app(AppConfig(data_dir=tmp_path, bootstrap=False, ui=False))) as client:
+        client.headers["Authorization"] = f"Bearer {Tokens.load_or_create(tmp_path).researcher}"
+        stored = client.get(f"/api/tasks/{task}/rounds").json()
+        view = client.get(f"/api/researcher/tasks/{task}").json()["rounds"][0]
+        review = client.get(f"/api/researcher/rounds/{rnd}/review").json()
+    assert list(stored[0]["result"]) == list(view["result"]) == ["eval"]
+    assert set(review["comparisons"]) <= {"vs_start", "vs_z0"} and review["comparisons"]
+    assert set(view["evaluation"]["comparisons"]) == set(review["comparisons"])
