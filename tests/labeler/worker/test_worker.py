@@ -171,6 +171,19 @@ def spawn_worker(url: str, data_dir, name: str) -> subprocess.Popen:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """SIGTERM, then SIGKILL: a worker stops at its job's next progress report, and on two loaded cores the
+    background rollout a review starts may take half a minute to report its first episode."""
+    for w in workers:
+        if w.poll() is None:
+            w.terminate()
+            try:
+                w.wait(20)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait(20)
+
+
 def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
     app = start_app(tmp_path, "--no-worker", stale_s=3)
     res = Researcher(app.url, tmp_path)
@@ -217,10 +230,7 @@ def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
         logs = res("GET", f"/jobs/{job_id}/logs")
         assert {line["attempt"] for line in logs} == {1, 2}
     finally:
-        for w in workers:
-            if w.poll() is None:
-                w.terminate()
-                w.wait(20)
+        stop_workers(workers)
         res.close()
         app.stop()
 
@@ -267,9 +277,6 @@ def test_kill_9_during_the_background_rollout_and_the_promotion_still_completes(
         nxt = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": TINY})
         assert nxt["status"] == "labelling" and nxt["pairs"] > 0  # the next round starts on those episodes
     finally:
-        for w in workers:
-            if w.poll() is None:
-                w.terminate()
-                w.wait(20)
+        stop_workers(workers)
         res.close()
         app.stop()
