@@ -35,6 +35,12 @@ SPLIT_BY: dict[str, SplitBy] = {"pairwise": "group", "per_episode": "episode", "
 """How tuning holds out validation pairs for each mode's pairs."""
 
 
+def split_for(modes: Iterable[str]) -> SplitBy:
+    """The held-out split of pairs from these modes together: whole episodes as soon as one mode's pairs share
+    episodes (graded pairs: a pair split would leak episodes into the held-out set), else whole answers."""
+    return "episode" if any(SPLIT_BY[m] == "episode" for m in modes) else "group"
+
+
 @dataclass(frozen=True)
 class PairwiseAnswer:
     left: Hashable

@@ -21,7 +21,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
@@ -55,6 +55,8 @@ class Database:
         self._restrict_permissions()
         self.lock = threading.RLock()
         self._closed = False
+        self._depth = 0  # open transactions nested in this thread's outermost one
+        self._on_commit: list[Callable[[], None]] = []
 
     def _restrict_permissions(self) -> None:
         """Labels and tokens are the study's data: readable by the app's user only. DuckDB creates its write-ahead
@@ -111,9 +113,19 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN ... COMMIT under the lock; ROLLBACK when the block raises."""
+        """BEGIN ... COMMIT under the lock; ROLLBACK when the block raises. A transaction opened inside another
+        (a repository's own, inside a domain operation's) joins it: everything commits, or nothing, at the end
+        of the outermost one."""
         with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             self._con.execute("BEGIN TRANSACTION")
+            self._depth, self._on_commit = 1, []
             try:
                 yield
                 self._con.execute("COMMIT")
@@ -124,6 +136,20 @@ class Database:
                 except duckdb.Error:  # a failed COMMIT has ended the transaction already
                     pass
                 raise
+            finally:
+                self._depth, done = 0, self._on_commit
+                self._on_commit = []
+            for callback in done:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once what was just written is committed: at once outside a transaction, else after the
+        outermost COMMIT (never, when it rolls back). In-memory mirrors of the tables must not get ahead of them."""
+        with self.lock:
+            if self._depth:
+                self._on_commit.append(callback)
+                return
+        callback()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -21,6 +21,7 @@ from labeler.identifiers import check_name
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 MAX_LOG_LINES = 200  # per request
 MAX_LOG_CHARS = 2000  # per line
+BACKGROUND = -1  # the priority of work nobody waits for yet
 
 
 def _lease() -> tuple[str, str]:
@@ -43,8 +44,9 @@ class JobRepo:
         self.db, self.tasks = db, tasks
 
     def enqueue(self, kind: str, task_id: int | None = None, payload: dict[str, Any] | None = None,
-                max_attempts: int = 3, worker: str | None = None) -> dict[str, Any]:
-        """Queue a job; with `worker` it starts out claimed by that worker (in-process jobs)."""
+                max_attempts: int = 3, worker: str | None = None, priority: int = 0) -> dict[str, Any]:
+        """Queue a job; with `worker` it starts out claimed by that worker (in-process jobs). Workers claim the
+        highest `priority` first, oldest first within one (BACKGROUND: only when nothing else waits)."""
         if not kind or len(kind) > 64:
             raise Invalid("job kind must be 1-64 characters")
         with self.db.lock:
@@ -52,8 +54,8 @@ class JobRepo:
                 self.tasks.get(task_id)
             if worker is None:
                 return self.db.one(
-                    "INSERT INTO jobs (kind, task_id, payload, max_attempts) VALUES (?, ?, ?, ?) RETURNING *",
-                    [kind, task_id, json.dumps(payload or {}), int(max_attempts)],
+                    "INSERT INTO jobs (kind, task_id, payload, max_attempts, priority) VALUES (?, ?, ?, ?, ?) "
+                    "RETURNING *", [kind, task_id, json.dumps(payload or {}), int(max_attempts), int(priority)],
                 )
             token, digest = _lease()
             return _with_lease(self.db.one(
@@ -91,7 +93,7 @@ class JobRepo:
 
     def claim(self, worker: str, kinds: Sequence[str] | None = None, stale_after_s: float = 60.0
               ) -> dict[str, Any] | None:
-        """Atomically hand the oldest queued job (of `kinds`, if given) to `worker`; None when there is none.
+        """Atomically hand the first queued job (of `kinds`, if given) to `worker`; None when there is none.
 
         The job comes back with its attempt's lease token under "lease" (this is the only time it is readable)."""
         worker = check_name(worker, "worker name", fold_case=False)
@@ -102,7 +104,8 @@ class JobRepo:
             if kinds:
                 where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
                 params.extend(kinds)
-            row = self.db.one(f"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT 1", params)
+            row = self.db.one(f"SELECT id FROM jobs WHERE {where} ORDER BY coalesce(priority, 0) DESC, id LIMIT 1",
+                              params)
             if row is None:
                 return None
             token, digest = _lease()

@@ -322,6 +322,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Cookies are not port-scoped, so a session cookie alone authenticates no API request: each session
     # also has a proof the login page keeps in localStorage (origin-scoped) and sends in a header; its hash.
     Migration(11, "sessions.proof_hash", ("ALTER TABLE sessions ADD COLUMN proof_hash TEXT",)),
+    # A latent's evaluation on fixed seeds is played once and reused (labeler.domain.evaluations); the start
+    # latent's is played while people label, so jobs get a priority: that one runs only when nothing else waits.
+    Migration(
+        12,
+        "evaluations; jobs.priority",
+        (
+            """CREATE TABLE evaluations (
+                fingerprint TEXT PRIMARY KEY,
+                task_id BIGINT NOT NULL REFERENCES tasks(id),
+                latent_id BIGINT NOT NULL,
+                job_id BIGINT,
+                meta JSON NOT NULL,
+                result JSON NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )""",
+            "ALTER TABLE jobs ADD COLUMN priority INTEGER DEFAULT 0",
+            "UPDATE jobs SET priority = 0 WHERE priority IS NULL",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

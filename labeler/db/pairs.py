@@ -1,6 +1,7 @@
 """The `pairs` table: unordered comparisons of two trajectories of one task, queued for annotators."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
 from labeler.db.database import Database, plain
@@ -37,7 +38,8 @@ class PairRepo:
                     "INSERT INTO pairs (task_id, round_id, traj_a, traj_b, source) VALUES (?, ?, ?, ?, ?) RETURNING *",
                     [int(task_id), round_id, a, b, source],
                 )
-                self.index.add_item(int(task_id), pair_item(row["id"]), round_id)
+                self.db.after_commit(functools.partial(self.index.add_item, int(task_id), pair_item(row["id"]),
+                                                       round_id))
                 out.append(row)
         return out
 

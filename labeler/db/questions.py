@@ -2,6 +2,7 @@
 annotators like pairs are (pairwise rounds use the pairs table)."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Iterable, Sequence
 
@@ -39,7 +40,8 @@ class QuestionRepo:
                 row = self.db.one("INSERT INTO questions (task_id, round_id, mode, episodes, source) "
                                   "VALUES (?, ?, ?, ?, ?) RETURNING *", [int(task_id), round_id, mode,
                                                                          json.dumps(eps), source])
-                self.index.add_item(int(task_id), question_item(row["id"]), round_id)
+                self.db.after_commit(functools.partial(self.index.add_item, int(task_id), question_item(row["id"]),
+                                                       round_id))
                 out.append(row)
         return out
 

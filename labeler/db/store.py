@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from labeler.db.answers import AnswerRepo
 from labeler.db.database import Database
+from labeler.db.evaluations import EvaluationRepo
 from labeler.db.items import ItemRepo
 from labeler.db.jobs import JobRepo
 from labeler.db.label_index import LabelIndex
@@ -35,6 +36,7 @@ class Store:
         self.pairs = PairRepo(self.db, index, self.tasks, self.trajectories)
         self.labels = LabelRepo(self.db, index)
         self.jobs = JobRepo(self.db, self.tasks)
+        self.evaluations = EvaluationRepo(self.db, self.tasks)
         self.questions = QuestionRepo(self.db, index, self.tasks, self.trajectories)
         self.answers = AnswerRepo(self.db, index)
         self.items = ItemRepo(self.db, index)

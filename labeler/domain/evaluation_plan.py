@@ -3,9 +3,11 @@
 The review compares the candidate with its start on the same episodes; its figure's uncertainty is the
 paired difference interval (`pgt_core.stats`). The plan states the half-width the chosen `eval_episodes`
 give and how many episodes a target half-width needs, at the task's last measured success rate (0.5, the
-widest case, before any evaluation) and with the candidate guessed equal to its start. Time is the task's last
-evaluation job's seconds per episode when there is one, else `MODEL_SECONDS_PER_STEP` x the time limit
-(measured by `benchmarks/bench_round.py` on 2 cores: 27 s for 2 x 50 episodes of up to 150 steps).
+widest case, before any evaluation) and with the candidate guessed equal to its start. Time is what the
+evaluation adds between Tune and the review: the candidate's episodes alone (the start latents are evaluated
+while people label, or were in earlier rounds: `labeler.domain.evaluations`), at the task's last evaluation
+job's seconds per episode when there is one, else `MODEL_SECONDS_PER_STEP` x the time limit (measured by
+`benchmarks/bench_round.py` on 2 cores: 27 s for 2 x 50 episodes of up to 150 steps).
 """
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ def plan_evaluation(store: Store, library: LatentLibrary, task_id: int, cfg: Rou
     need = episodes_for_difference_half_width(p, p, half_width)
     return {"episodes": cfg.eval_episodes, "latents": latents, "p_guess": round(p, 3),
             "half_width": round(difference_half_width(p, p, cfg.eval_episodes), 3),
-            "seconds": round(cfg.eval_episodes * latents * per_episode, 1), "source": source,
+            "seconds": round(cfg.eval_episodes * per_episode, 1), "source": source,
             "target_half_width": half_width, "episodes_for_target": need,
-            "seconds_for_target": round(need * latents * per_episode, 1)}
+            "seconds_for_target": round(need * per_episode, 1)}
 
 
 def last_success_rate(store: Store, task_id: int) -> float:

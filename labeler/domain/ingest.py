@@ -5,7 +5,7 @@ every trajectory in the store is scored the same way whoever rolled it out.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -59,3 +59,17 @@ def register_artifact(store: Store, artifacts: Artifacts, traj_id: str, task_row
                          meta=header.get("meta", {}))
     return _register(store, artifacts, outline, traj_id, task_row, name, round_id, latent_id,
                      {**outline.meta, **(meta or {})})
+
+
+def register_episodes(store: Store, artifacts: Artifacts, task_row: Mapping[str, Any],
+                      episodes: Iterable[Mapping[str, Any]], round_id: int | None, latent_id: int | None,
+                      meta: Mapping[str, Any]) -> list[str]:
+    """Register the episodes a job uploaded ({"id", "meta"?} each, its meta over `meta`); their ids in order.
+    One already registered is left as it is, so a job's result applied a second time adds nothing."""
+    ids = []
+    for ep in episodes:
+        if store.trajectories.find(ep["id"]) is None:
+            register_artifact(store, artifacts, ep["id"], task_row, round_id, latent_id,
+                              meta={**meta, **(ep.get("meta") or {})})
+        ids.append(ep["id"])
+    return ids

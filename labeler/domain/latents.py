@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from labeler.db.store import Store
+from labeler.domain.tasks import success_measured
 from labeler.errors import Conflict, Invalid
 
 
@@ -65,7 +66,7 @@ class LatentLibrary:
         """The task's latents with norm, origin, last measured success rate and which is active."""
         active = self.active_id(task_id)
         success: dict[int, float] = {}
-        for rnd in rounds:
+        for rnd in rounds if success_measured(self.store.tasks.get(task_id)) else ():
             for rate in ((rnd.get("result") or {}).get("eval") or {}).get("rates", []):
                 success[rate["latent_id"]] = rate["success_rate"]
         out = []

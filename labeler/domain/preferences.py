@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from labeler.db.store import Store
 from labeler.domain.answers import ranking_of
 from labeler.domain.label_records import LabelRecord, records
-from pgt_core.feedback import pairs_from_grades, pairs_from_ranking
+from pgt_core.feedback import SplitBy, pairs_from_grades, pairs_from_ranking, split_for
 from pgt_core.pairs import Pair
 
 AB_EVAL = "ab_eval"  # the pair source of a candidate's blind A/B evaluation
@@ -119,6 +119,11 @@ def _majority(votes: list[str]) -> str:
 def tuning_pairs(store: Store, task_id: int) -> list[list[Any]]:
     """Everything the task's people said, as [i, j, label, group, weight]: what a tune job receives."""
     return as_tuning_labels(resolved_preferences(store, task_id)) + question_pairs(store, task_id)
+
+
+def tuning_split(store: Store, task_id: int) -> SplitBy:
+    """How a tune job over `tuning_pairs` holds out pairs: by the feedback modes people answered in."""
+    return split_for({"pairwise"} | {a["mode"] for a in store.answers.list(task_id) if not a["answer"].get("skip")})
 
 
 def tuning_pair_records(store: Store, task_id: int) -> list[dict[str, Any]]:

@@ -11,8 +11,10 @@ import secrets
 from typing import Any, Mapping
 
 from labeler.db.store import Store
+from labeler.domain.evaluations import evaluation_inputs, fingerprint, latent_sha256
+from labeler.domain.foundation import policy_fingerprint
 from labeler.domain.latents import LatentLibrary
-from labeler.domain.preferences import tuning_pairs
+from labeler.domain.preferences import tuning_pairs, tuning_split
 from labeler.domain.round_config import RoundConfig, train_seeds
 from labeler.domain.tasks import task_spec
 from labeler.errors import Conflict
@@ -46,30 +48,64 @@ class RoundJobs:
         spec = {"purpose": purpose, "latent_id": latent_id, "z": self.library.vector(latent_id),
                 "seeds": train_seeds(task["id"], round_number, cfg.round_size), "sample_seed": cfg.sample_seed,
                 "batch_size": cfg.batch_size, "id_prefix": f"t{task['id']}-r{rnd['number']}-L{latent_id}"}
-        if cfg.pair_selection == "active":  # the worker scores each episode: beta * log-ratio against z0
+        if cfg.pair_selection == "active" or purpose == "candidate":
+            # The worker scores each episode, beta * log-ratio against z0: active rounds order their comparisons by
+            # it, and a candidate's episodes are the next round's, whatever that round's selection will be.
             spec.update(z0=self.library.vector(self.library.prompt_latent_id(task["id"])), beta=cfg.beta)
         return spec
 
     def _collecting(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
-        return self._rollout(task, rnd, cfg, "collect", self.base_latent(rnd), rnd["number"])
+        spec = self._rollout(task, rnd, cfg, "collect", self.base_latent(rnd), rnd["number"])
+        have = set((rnd["result"] or {}).get("reused", {}).get("seeds", []))  # the previous candidate's, reused
+        spec["seeds"] = [s for s in spec["seeds"] if s not in have]
+        return spec
 
     def _rolling_out(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         # The candidate's episodes are the next round's material, on the next round's worlds.
         return self._rollout(task, rnd, cfg, "candidate", rnd["candidate_latent_id"], rnd["number"] + 1)
 
+    def roles(self, rnd: Mapping[str, Any]) -> dict[str, int]:
+        """The latents a round's evaluation compares, by role: z0, its start latent (when not z0), its candidate."""
+        prompt, base = self.library.prompt_latent_id(rnd["task_id"]), self.base_latent(rnd)
+        return {"prompt": prompt, **({"base": base} if base != prompt else {}),
+                **({"candidate": rnd["candidate_latent_id"]} if rnd["candidate_latent_id"] else {})}
+
+    def evaluate_ahead(self, rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any] | None:
+        """The payload of an evaluate job for the round's start latents that were never evaluated on its seeds
+        (played while people label, so that Tune waits for the candidate alone); None when all were."""
+        task = self.store.tasks.get(rnd["task_id"])
+        spec = self._evaluation(task, rnd, cfg, [r for r in self.roles(rnd) if r != "candidate"])
+        if not spec["latents"]:
+            return None
+        return {"round_id": rnd["id"], "step": "evaluating_ahead", "policy": self.policy_source,
+                "task": task_spec(task), **spec}
+
     def _evaluating(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
-        prompt, base = self.library.prompt_latent_id(task["id"]), self.base_latent(rnd)
-        cand = rnd["candidate_latent_id"]
-        roles = [("prompt", prompt)] + ([("base", base)] if base != prompt else []) + [("candidate", cand)]
-        # Each latent's episodes carry a random tag, not its role: the ids of a blind A/B's episodes reach the
-        # annotators' pages, and "...-ec12-..." would say which one is the candidate.
-        tags = {role: secrets.token_hex(3) for role, _ in roles}
-        return {"latents": [{"id": lid, "role": role, "z": self.library.vector(lid), "tag": tags[role]}
-                            for role, lid in roles],
-                "seeds": eval_seeds(cfg.eval_episodes), "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,
-                "review": {"episodes": min(cfg.review_videos, cfg.eval_episodes),
-                           "roles": ["prompt", *(["base"] if base != prompt else []), "candidate"],
-                           "id_prefix": f"t{task['id']}-r{rnd['number']}-e"}}
+        return self._evaluation(task, rnd, cfg, list(self.roles(rnd)))
+
+    def _evaluation(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig,
+                    roles: list[str]) -> dict[str, Any]:
+        """Play the latents of `roles` whose evaluation on these seeds is not kept yet (`evaluations`); name the
+        others, whose kept evaluation the round takes instead."""
+        latent_ids = self.roles(rnd)
+        review = min(cfg.review_videos, cfg.eval_episodes)
+        inputs = evaluation_inputs(policy_fingerprint(self.policy_source), task, eval_seeds(cfg.eval_episodes),
+                                   cfg.sample_seed, review)
+        play, cached = [], []
+        for role in roles:
+            z = self.library.vector(latent_ids[role])
+            digest = latent_sha256(z)
+            key = fingerprint(inputs, digest)
+            if self.store.evaluations.get(key) is not None:
+                cached.append({"id": latent_ids[role], "role": role, "fingerprint": key})
+            else:
+                # Each latent's episodes carry a random tag, not its role or round: the ids of a blind A/B's
+                # episodes reach the annotators' pages, and "...-ec12-..." or "r1" would say which is which.
+                play.append({"id": latent_ids[role], "role": role, "z": z, "tag": secrets.token_hex(6),
+                             "fingerprint": key, "latent_sha256": digest})
+        return {"latents": play, "cached": cached, "inputs": inputs, "seeds": inputs["seeds"],
+                "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,
+                "review": {"episodes": review, "roles": [p["role"] for p in play], "id_prefix": f"t{task['id']}-e"}}
 
     def _tuning(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
         base = self.base_latent(rnd)
@@ -80,7 +116,8 @@ class RoundJobs:
         return {"latent_id": base, "z0": self.library.vector(base), "labels": labels,
                 "trajectories": {t: self.store.trajectories.get(t)["artifact"] for t in ids},
                 "hyper": {"loss": cfg.loss, "beta": cfg.beta, "lr": cfg.lr, "epochs": cfg.epochs,
-                          "val_fraction": cfg.val_fraction, "batch_pairs": cfg.batch_pairs, "seed": cfg.tune_seed}}
+                          "val_fraction": cfg.val_fraction, "batch_pairs": cfg.batch_pairs, "seed": cfg.tune_seed,
+                          "split_by": tuning_split(self.store, task["id"]) if cfg.preferences == "labels" else "group"}}
 
     def _preferences(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> list[list[Any]]:
         """[left, right, choice(, group, weight)] per pair: everything people said about the task so far

@@ -9,6 +9,7 @@ from labeler.domain.episodes import episode_view
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.promotion import promotion
 from labeler.domain.round_config import RoundConfig
+from labeler.domain.tasks import success_measured
 from labeler.errors import Conflict, FieldInvalid, NotFound
 from pgt_core.stats import compare_paired, success_rate
 
@@ -61,7 +62,12 @@ class RoundViews:
         stack, active = standing or self._standing(rnd["task_id"])
         ev = (rnd["result"] or {}).get("eval")
         human = ab_result(self.store, rnd) if ev else None
-        evaluation = {"rates": evaluation_rates(ev), "comparisons": comparisons(ev), "human": human} if ev else None
+        evaluation = None
+        if ev:
+            measured = success_measured(self.store.tasks.get(rnd["task_id"]))
+            evaluation = {"method": RoundConfig.from_dict(rnd["config"]).evaluation, "success_measured": measured,
+                          "rates": evaluation_rates(ev, measured), "comparisons": comparisons(ev) if measured else {},
+                          "human": human, "reused": ev.get("reused", [])}
         advice = promotion(rnd, human) if ev else None
         return {"id": rnd["id"], "task_id": rnd["task_id"], "number": rnd["number"], "status": rnd["status"],
                 "evaluation": evaluation, "advice": advice.to_dict() if advice else None,
@@ -111,6 +117,7 @@ class RoundViews:
             raise Conflict(f"round {rnd['number']} has no evaluation yet ({rnd['status']})")
         if outcome not in OUTCOMES:
             raise FieldInvalid("outcome", f"must be one of {', '.join(OUTCOMES)}", where="query")
+        measured = success_measured(self.store.tasks.get(rnd["task_id"]))
         roles = {r["role"] for r in ev["rates"]}
         start_role = "base" if "base" in roles else "prompt"
         by = {(v["role"], v["seed"]): v["id"] for v in ev.get("review", [])}
@@ -118,30 +125,42 @@ class RoundViews:
         rows = []
         for seed in sorted({v["seed"] for v in ev.get("review", [])}):
             before, after = (by.get((role, seed)) for role in (before_role, "candidate"))
-            views = {side: episode_view(self.store.trajectories.get(tid)) if tid else None
+            views = {side: _episode(self.store.trajectories.get(tid), measured) if tid else None
                      for side, tid in (("before", before), ("after", after))}
             rows.append({"seed": seed, **views, "outcome": _outcome(views["before"], views["after"])})
-        counts = {k: sum(r["outcome"] == k for r in rows) for k in OUTCOMES if k != "all"}
+        counts = {k: sum(r["outcome"] == k for r in rows) for k in OUTCOMES if k != "all"} if measured else {}
         chosen = [r for r in rows if outcome == "all" or r["outcome"] == outcome]
-        return {"round": self._view(rnd, self.label_counts(rnd["task_id"])), "seeds": ev["seeds"],
-                "rates": evaluation_rates(ev), "comparisons": comparisons(ev), "before_role": before_role,
-                "counts": counts, "total": len(chosen), "rows": chosen[max(0, offset):max(0, offset) + max(1, limit)]}
+        view = self._view(rnd, self.label_counts(rnd["task_id"]))
+        return {"round": view, "method": view["evaluation"]["method"], "success_measured": measured,
+                "seeds": ev["seeds"], "rates": evaluation_rates(ev, measured),
+                "comparisons": comparisons(ev) if measured else {}, "before_role": before_role, "counts": counts,
+                "total": len(chosen), "rows": chosen[max(0, offset):max(0, offset) + max(1, limit)]}
 
 
 OUTCOMES = ("all", "win", "loss", "both", "neither")
 
 
+def _episode(traj: Mapping[str, Any], measured: bool) -> dict[str, Any]:
+    view = episode_view(traj)
+    return view if measured else {**view, "reward": None, "success": None}
+
+
 def _outcome(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str | None:
-    if before is None or after is None:
+    if before is None or after is None or before["success"] is None or after["success"] is None:
         return None
     return {(False, True): "win", (True, False): "loss", (True, True): "both", (False, False): "neither"}[
         (bool(before["success"]), bool(after["success"]))]
 
 
-def evaluation_rates(ev: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each latent's success rate on the evaluation seeds, with its 95% Wilson interval."""
+def evaluation_rates(ev: Mapping[str, Any], measured: bool = True) -> list[dict[str, Any]]:
+    """Each latent's success rate on the evaluation seeds, with its 95% Wilson interval (None for all three
+    without a success to count: `success_measured`)."""
     out = []
     for r in ev.get("rates", []):
+        if not measured:
+            out.append({"latent_id": r["latent_id"], "role": r["role"], "success_rate": None, "mean_reward": None,
+                        "n": len(r.get("success") or []), "interval": None})
+            continue
         rate = success_rate(r["success"]) if r.get("success") is not None else None
         out.append({k: r[k] for k in ("latent_id", "role", "success_rate", "mean_reward")}
                    | {"n": rate.n if rate else None, "interval": rate.interval.to_dict() if rate else None})

@@ -121,14 +121,18 @@ def run_rollout(spec: Mapping[str, Any], policy: torch.nn.Module, out_dir: Path,
 
 def _implicit_rewards(spec: Mapping[str, Any], policy: torch.nn.Module, trajs: Sequence[Trajectory],
                       z: torch.Tensor, device: str) -> np.ndarray | None:
-    """beta * (log pi(tau | z) - log pi(tau | z0)) per episode when the round selects actively (spec has z0)."""
+    """beta * (log pi(tau | z) - log pi(tau | z0)) per episode when the spec has z0 (rounds that select actively,
+    and a candidate's episodes, which the next round may select from). The frame features are computed once
+    for both latents where the policy allows it: about 5% of a 150-step rollout's time instead of 20%."""
     if spec.get("z0") is None or not trajs:
         return None
     from pgt_core.active import implicit_rewards
+    from pgt_core.logprob import FeatureCache
 
     with torch.no_grad():
+        cache = FeatureCache.build(policy, trajs, device=device) if getattr(policy, "z_enters_late", False) else None
         return implicit_rewards(policy, trajs, z.to(device), latent(spec["z0"]).to(device),
-                                beta=float(spec.get("beta", 0.1)))
+                                beta=float(spec.get("beta", 0.1)), cache=cache)
 
 
 # -- tune ---------------------------------------------------------------------------------------
@@ -173,7 +177,8 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
     res = tune_latent(policy, trajs, pairs, latent(spec["z0"]), loss=hyper.get("loss", "dpo"),
                       beta=float(hyper.get("beta", 0.1)), lr=float(hyper.get("lr", 1e-2)), epochs=epochs,
                       val_fraction=float(hyper.get("val_fraction", 0.0)), batch_pairs=hyper.get("batch_pairs"),
-                      seed=int(hyper.get("seed", 0)), device=device, progress=on_epoch)
+                      seed=int(hyper.get("seed", 0)), device=device, progress=on_epoch,
+                      split_by=hyper.get("split_by", "group"))
     history = [{"epoch": h.epoch, "train_loss": _finite(h.train_loss), "val_loss": _finite(h.val_loss),
                 "train": {k: _finite(v) for k, v in h.train_metrics.items()},
                 "val": {k: _finite(v) for k, v in h.val_metrics.items()}} for h in res.history]
@@ -188,8 +193,8 @@ def run_tune(spec: Mapping[str, Any], policy: torch.nn.Module, trajectories: Map
                     "drift": res.drift.to_dict() if res.drift else None,
                     "final_drift": res.final_drift.to_dict() if res.final_drift else None,
                     "best_val_loss": _finite(res.best_val_loss), "loss": res.loss, "n_train": res.n_train,
-                    "n_val": res.n_val, "n_labels": len(pairs), "n_decisive": decisive, "seconds": res.seconds,
-                    "history": history, "best": best, "device": device})
+                    "n_val": res.n_val, "split_by": res.split_by, "n_labels": len(pairs), "n_decisive": decisive,
+                    "seconds": res.seconds, "history": history, "best": best, "device": device})
 
 
 # -- evaluate -----------------------------------------------------------------------------------

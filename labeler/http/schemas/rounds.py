@@ -17,6 +17,7 @@ class EpisodesStep(Sparse):
     """Episodes a step registered (collect: the round's own; rollout: the candidate's, for the next round)."""
 
     episodes: int
+    reused: int | None = None  # collect: the previous candidate's episodes the round took besides
     success_rate: float | None = None
     error: str | None = None  # why a background rollout brought none
 
@@ -29,6 +30,8 @@ class RoundResult(Sparse):
     rollout: EpisodesStep | None = None
     eval: dict[str, Any] | None = None  # the evaluate job's result: seeds, per-latent successes, kept review episodes
     failed_step: str | None = None  # the status the round failed in
+    reused: dict[str, Any] | None = None  # the previous candidate's episodes (ids, seeds) a collecting round keeps
+    ahead: dict[str, Any] | None = None  # the start latents' evaluation while people label: job_id, status, kept
 
 
 class Interval(Model):
@@ -40,8 +43,8 @@ class Interval(Model):
 class Rate(Model):
     latent_id: int
     role: str
-    success_rate: float
-    mean_reward: float
+    success_rate: float | None  # None (with mean_reward and interval): the task has no reward function
+    mean_reward: float | None
     n: int | None = None
     interval: Interval | None = None  # 95% Wilson
 
@@ -78,9 +81,12 @@ class Comparisons(Sparse):
 
 
 class Evaluation(Model):
+    method: str = "success"  # the round's evaluation setting: success | human (the blind A/B) | both
+    success_measured: bool = True  # false: no reward function; rates carry no success figures, no comparisons
     rates: list[Rate]
     comparisons: Comparisons
     human: dict[str, Any] | None  # the blind A/B of start against candidate, when people were asked
+    reused: list[str] = []  # roles whose evaluation was kept from before (labeler.domain.evaluations), not replayed
 
 
 class Round(Model):
@@ -194,6 +200,8 @@ class ReviewRow(Model):
 
 class Review(Model):
     round: RoundView
+    method: str = "success"  # the round's evaluation: success | human (blind A/B) | both
+    success_measured: bool = True  # false: no reward function, so no success figures, tests or outcomes
     seeds: list[int]
     rates: list[Rate]
     comparisons: Comparisons

@@ -54,3 +54,12 @@ def test_job_logs_are_bounded_and_paged(store):
     logs = store.jobs.logs(job["id"])
     assert [len(line["message"]) for line in logs] == [3, MAX_LOG_CHARS]
     assert [line["message"] for line in store.jobs.logs(job["id"], after_id=logs[0]["id"])] == ["x" * MAX_LOG_CHARS]
+
+
+def test_background_jobs_are_claimed_only_when_nothing_else_waits(store):
+    from labeler.db.jobs import BACKGROUND
+
+    later = store.jobs.enqueue("evaluate", priority=BACKGROUND)
+    first = store.jobs.enqueue("rollout")
+    second = store.jobs.enqueue("tune")
+    assert [store.jobs.claim("w")["id"] for _ in range(3)] == [first["id"], second["id"], later["id"]]

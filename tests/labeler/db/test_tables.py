@@ -97,3 +97,19 @@ def test_quality_tables(store, pair):
     assert len(q.adjudications(pair["task_id"], latest_only=False)) == 2
     q.add_alias("a2", "a")
     assert q.aliases() == {"a2": "a"}
+
+
+def test_a_transaction_that_rolls_back_leaves_neither_rows_nor_items_to_schedule(store):
+    task = store.tasks.create("t_rollback", "collect_wood", 10)
+    add_trajs(store, task["id"], ["a", "b", "c"])
+    store.items.stats(task["id"], "ann")  # the scheduler's index of the task, loaded
+    with pytest.raises(RuntimeError), store.db.transaction():
+        with store.db.transaction():  # a repository's own transaction inside joins the outer one
+            store.pairs.add(task["id"], [("a", "b")])
+        store.questions.add(task["id"], "per_episode", [["c"]])
+        raise RuntimeError("the app died here")
+    assert store.pairs.list(task["id"]) == [] and store.questions.list(task["id"]) == []
+    assert store.items.stats(task["id"], "ann") == []  # nothing served that the database does not hold
+    with store.db.transaction():
+        store.pairs.add(task["id"], [("a", "b")])
+    assert len(store.items.stats(task["id"], "ann")) == 1

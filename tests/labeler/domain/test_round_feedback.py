@@ -180,13 +180,59 @@ def test_a_candidate_worse_on_success_needs_a_confirmation_a_better_one_does_not
 
 
 def test_a_task_without_a_reward_function_is_evaluated_by_people(machine):
-    store, rounds, _, _, _ = machine
+    store, rounds, views, _, _ = machine
     task = store.tasks.create("tidy", "", 100)
-    store.latents.add(task["id"], np.zeros(512), "prompt")
+    z0 = store.latents.add(task["id"], np.zeros(512), "prompt")
     for bad in ({}, {"evaluation": "both"}, {"evaluation": "human", "preferences": "reward"}):
         with pytest.raises(Invalid):
             rounds.start_round(task["id"], bad)
     assert rounds.start_round(task["id"], {"evaluation": "human", "round_size": 4})["status"] == "collecting"
+
+    # its review: people's A/B, no success figures (the worker counts no success without an achievement)
+    rnd, _ = _evaluated_round(store, rounds, task, z0, {"evaluation": "human", "ab_pairs": 4}, [False] * 6,
+                              [False] * 6)
+    ev = views.round_view(rnd["id"])["evaluation"]
+    assert ev["method"] == "human" and ev["success_measured"] is False and ev["comparisons"] == {}
+    assert [(r["success_rate"], r["mean_reward"], r["interval"]) for r in ev["rates"]] == [(None, None, None)] * 2
+    review = views.review(rnd["id"])
+    assert review["method"] == "human" and not review["success_measured"] and review["counts"] == {}
+    assert all(r["outcome"] is None and r["after"]["success"] is None and r["before"]["reward"] is None
+               for r in review["rows"])
+    assert ev["human"]["answered"] == 0
+    advice = views.round_view(rnd["id"])["advice"]  # nobody judged it yet: promoting is not a click away
+    assert advice["needs_confirmation"] and "no human judgement" in advice["flag"]
+    with pytest.raises(Conflict, match="no human judgement"):
+        rounds.promote(rnd["id"])
+    assert rounds.promote(rnd["id"], confirm=True)["status"] in ("promoting", "promoted")
+    assert all(lat["success_rate"] is None for lat in LatentLibrary(store).library(task["id"], [rnd]))
+
+
+def test_a_round_judged_by_success_and_people_waits_for_people_too(machine):
+    store, rounds, views, task, z0 = machine
+    rnd, _ = _evaluated_round(store, rounds, task, z0, {"evaluation": "both", "ab_pairs": 2}, [True] * 10,
+                              [False] * 10)  # significantly better on success, but nobody has looked yet
+    view = views.round_view(rnd["id"])
+    assert view["evaluation"]["method"] == "both" and view["evaluation"]["success_measured"]
+    assert view["evaluation"]["comparisons"]["vs_start"]["significant"]
+    assert view["advice"]["needs_confirmation"] and "no human judgement" in view["advice"]["flag"]
+
+
+def test_tune_jobs_hold_out_whole_episodes_once_episodes_are_graded(machine):
+    store, rounds, _, task, z0 = machine
+    rnd = store.rounds.create(task["id"], z0["id"], "labelling", {"val_fraction": 0.2})
+    ids = episodes(store, task, rnd, z0, 4)
+    pair = store.pairs.add(task["id"], [(ids[0], ids[1])], rnd["id"], source="round")[0]
+    store.labels.add(submission_id="split-label-1", pair_id=pair["id"], annotator="ann", choice="left",
+                     left_traj=pair["traj_a"], right_traj=pair["traj_b"], time_spent_ms=1000)
+    tune = rounds.start_tuning(rnd["id"])
+    assert store.jobs.get(tune["job_id"])["payload"]["hyper"]["split_by"] == "group"  # pairwise only: by answer
+    store.jobs.cancel(tune["job_id"], "test")
+    store.rounds.update(rnd["id"], status="labelling")
+    for n, q in enumerate(store.questions.add(task["id"], "per_episode", [[t] for t in ids], rnd["id"])):
+        store.answers.add(submission_id=f"split-grade-{n}", question_id=q["id"], annotator="ann",
+                          answer={"grade": "good" if n < 2 else "bad"}, shown=q["episodes"], time_spent_ms=2000)
+    tune = rounds.start_tuning(rnd["id"])
+    assert store.jobs.get(tune["job_id"])["payload"]["hyper"]["split_by"] == "episode"
 
 
 def test_round_plan_in_minutes_model_then_measured_and_presets(machine):
@@ -219,7 +265,8 @@ def test_the_evaluation_plan_states_the_reviews_interval_and_time(machine):
     assert plan["half_width"] == pytest.approx(difference_half_width(0.5, 0.5, 50), abs=1e-3)
     assert plan["episodes_for_target"] == episodes_for_difference_half_width(0.5, 0.5, 0.1)
     assert difference_half_width(0.5, 0.5, plan["episodes_for_target"]) <= 0.1
-    assert plan["seconds"] == pytest.approx(50 * 2 * 20 * 0.002)  # 20-step limit on the documented model
+    # the candidate's 50 episodes of the 20-step limit on the documented model: z0 is played while people label
+    assert plan["seconds"] == pytest.approx(50 * 20 * 0.002)
     # after an evaluation: its start's measured rate and its job's seconds per episode
     rnd, _ = _evaluated_round(store, rounds, task, z0, {}, [True] * 10, [True] * 2 + [False] * 8)
     measured = plan_evaluation(store, LatentLibrary(store), task["id"], cfg)

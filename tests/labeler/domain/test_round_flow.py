@@ -1,17 +1,20 @@
 """The round state machine driven through its jobs (no worker): a tune that changes nothing goes back to
-labelling saying so; the review carries intervals, paired tests, outcomes per seed, filters and pages."""
+labelling saying so; the review carries intervals, paired tests, outcomes per seed, filters and pages; an app
+crash while a step is applied leaves all of it or nothing; a round waiting to promote shows its rollout."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from labeler.db.store import Store
+from labeler.domain.ingest import ingest_trajectory
 from labeler.domain.latents import LatentLibrary
 from labeler.domain.round_jobs import RoundJobs
 from labeler.domain.round_views import RoundViews
 from labeler.domain.rounds import Rounds
 from labeler.errors import Conflict, Invalid
 from labeler.files.artifacts import Artifacts
+from tests.support.synthetic import synthetic_trajectory
 
 
 @pytest.fixture
@@ -112,3 +115,78 @@ def test_promoting_waits_for_the_background_rollout_and_rejecting_cancels_it(mac
     assert store.jobs.get(doomed["id"])["status"] == "cancelled"
     with pytest.raises(Conflict):  # its worker learns at the next heartbeat and stops
         store.jobs.heartbeat(doomed["id"], claimed["lease"])
+
+
+class Crash(BaseException):
+    """The app dying at a given write: nothing after it runs, and nothing uncommitted reaches the disk."""
+
+
+def test_an_app_crash_while_opening_the_review_leaves_the_step_to_be_applied_whole_on_restart(machine, tmp_path,
+                                                                                                monkeypatch):
+    store, rounds, views, task, z0 = machine
+    artifacts = Artifacts(tmp_path / "artifacts")
+    z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
+    rnd = store.rounds.create(task["id"], z0["id"], "evaluating",
+                              {"evaluation": "human", "ab_pairs": 2, "round_size": 4})
+    store.rounds.update(rnd["id"], candidate_latent_id=z1["id"])
+    review = []
+    for role, latent in (("prompt", z0), ("candidate", z1)):
+        for seed in (7, 8):
+            tid = f"t{task['id']}-e{role}-s{seed}"
+            ingest_trajectory(store, artifacts, synthetic_trajectory(seed, 12), tid, task, rnd["id"], latent["id"])
+            review.append({"id": tid, "seed": seed, "role": role, "latent_id": latent["id"]})
+    rates = [{"latent_id": lat["id"], "role": role, "success_rate": 0.0, "mean_reward": 0.0, "success": [False] * 2}
+             for role, lat in (("prompt", z0), ("candidate", z1))]
+    job = store.jobs.enqueue("evaluate", task["id"], {"round_id": rnd["id"]})
+    store.rounds.update(rnd["id"], job_id=job["id"])
+    finish(store, job["id"], {"seeds": [7, 8], "rates": rates, "review": review})
+
+    enqueue = store.jobs.enqueue
+
+    def dies_queuing_the_rollout(kind, *args, **kwargs):
+        if kind == "rollout":
+            raise Crash()
+        return enqueue(kind, *args, **kwargs)
+
+    monkeypatch.setattr(store.jobs, "enqueue", dies_queuing_the_rollout)
+    with pytest.raises(Crash):  # after the review was set and the A/B pairs made, before the rollout was queued
+        rounds.reconcile()
+    path = store.path
+    store.close()
+
+    store = Store(path)  # the restarted app: nothing of the step is there, so it is applied again, whole
+    try:
+        library = LatentLibrary(store)
+        rounds = Rounds(store, artifacts, library, RoundJobs(store, library, "untrained"))
+        assert store.rounds.get(rnd["id"])["status"] == "evaluating"
+        assert not store.pairs.list(task["id"]) and not store.jobs.list(kind="rollout")
+        rounds.reconcile()
+        after = store.rounds.get(rnd["id"])
+        rollouts = store.jobs.list(kind="rollout")
+        assert after["status"] == "review" and len(store.pairs.list(task["id"])) == 2
+        assert [j["id"] for j in rollouts] == [after["rollout_job_id"]]
+        assert rounds.reconcile() == 0 and len(store.jobs.list(kind="rollout")) == 1  # applied once
+        rounds.reject(rnd["id"])  # and the rollout it queued is the one rejecting cancels
+        assert store.jobs.get(after["rollout_job_id"])["status"] == "cancelled"
+    finally:
+        store.close()
+
+
+def test_a_round_waiting_to_promote_shows_its_rollouts_progress(machine):
+    store, rounds, views, task, z0 = machine
+    z1 = store.latents.add(task["id"], np.ones(512), "tuned", parent_id=z0["id"])
+    rnd = store.rounds.create(task["id"], z0["id"], "review", {"round_size": 300})
+    background = store.jobs.enqueue("rollout", task["id"], {"round_id": rnd["id"], "step": "rolling_out"})
+    store.rounds.update(rnd["id"], candidate_latent_id=z1["id"], rollout_job_id=background["id"],
+                        result={"eval": {"seeds": [], "rates": [], "review": []}})
+    claimed = store.jobs.claim("w", ["rollout"])
+    store.jobs.heartbeat(background["id"], claimed["lease"], 0.4, "episode 120/300")
+    assert rounds.promote(rnd["id"])["status"] == "promoting"
+    shown = views.round_view(rnd["id"])["rollout_job"]
+    assert (shown["status"], shown["progress"], shown["message"]) == ("running", 0.4, "episode 120/300")
+    assert shown["step"] == "rolling_out" and shown["id"] == background["id"]
+    store.jobs.heartbeat(background["id"], claimed["lease"], 0.8, "episode 240/300")
+    assert views.round_view(rnd["id"])["rollout_job"]["progress"] == 0.8  # what the page's bar polls
+    store.jobs.complete(background["id"], claimed["lease"], {"trajectories": [], "success_rate": 0.0})
+    rounds.reconcile()
+    assert views.round_view(rnd["id"])["status"] == "promoted"

@@ -221,3 +221,42 @@ def test_best_of_k_round_with_a_blind_ab_evaluation_end_to_end(tmp_path):
     finally:
         res.close()
         app.stop()
+
+
+def test_a_task_without_a_reward_function_is_tuned_and_judged_by_people_end_to_end(tmp_path):
+    """Created from a prompt clip alone, through the real worker: collect, people's labels, tune, a blind A/B of
+    start vs candidate that people answer, its win rate in the review (no success figures), promote."""
+    app = start_app(tmp_path)
+    res = Researcher(app.url, tmp_path)
+    try:
+        task = res.create_task("tidy", achievement="")
+        config = {**TINY, "evaluation": "human", "ab_pairs": 2, "eval_episodes": 2}
+        rnd = res("POST", f"/tasks/{task['id']}/rounds", 201, json={"config": config})
+        rnd = res.wait_round(task["id"], rnd["id"], ("labelling", "failed"))
+        assert rnd["status"] == "labelling", rnd["error"]
+        label_pending(app.url, task["id"], score=teacher_score, token=res.token)
+        res("POST", f"/rounds/{rnd['id']}/tune", json={})
+        rnd = res.wait_round(task["id"], rnd["id"], ("review", "failed"))
+        assert rnd["status"] == "review", rnd["error"]
+        ev = rnd["evaluation"]
+        assert ev["method"] == "human" and ev["success_measured"] is False and ev["comparisons"] == {}
+        assert {r["success_rate"] for r in ev["rates"]} == {None} and ev["human"]["pairs"] == 2
+        assert ev["human"]["answered"] == 0 and rnd["advice"]["needs_confirmation"]  # nobody has judged it yet
+        refused = res("POST", f"/rounds/{rnd['id']}/promote", 409, json={})
+        assert "no human judgement" in refused["detail"]
+        review = res("GET", f"/rounds/{rnd['id']}/review")
+        assert review["method"] == "human" and review["counts"] == {} and len(review["rows"]) == 2
+        assert all(row["outcome"] is None and row["after"]["success"] is None for row in review["rows"])
+
+        assert sum(label_pending(app.url, task["id"], annotator="judge", score=teacher_score,
+                                 token=res.token).values()) >= 2  # the blind A/B pairs, served like any pair
+        rnd = res.round(task["id"], rnd["id"])
+        human = rnd["evaluation"]["human"]
+        assert human["answered"] == 2 and human["wins"] + human["losses"] + human["ties"] == 2
+        assert 0 <= human["interval"]["low"] <= human["rate"] <= human["interval"]["high"] <= 1
+        res("POST", f"/rounds/{rnd['id']}/promote", json={"confirm": rnd["advice"]["needs_confirmation"]})
+        rnd = res.wait_round(task["id"], rnd["id"], ("promoted", "failed"))
+        assert rnd["status"] == "promoted" and res.task(task["id"])["active_latent_id"] == rnd["candidate_latent_id"]
+    finally:
+        res.close()
+        app.stop()

@@ -61,3 +61,24 @@ def test_the_evaluation_plays_every_latent_as_a_rollout_of_its_own_would(tmp_pat
         saved = Trajectory.load(tmp_path / f"{tid}.npz")
         same = next(t for t in alone[role] if t.seed == seed)
         assert np.array_equal(saved.actions, same.actions) and np.array_equal(saved.frames, same.frames)
+
+
+def test_tuning_on_graded_pairs_holds_out_whole_episodes_when_asked(tmp_path):
+    from labeler.worker.runners import run_tune
+
+    torch.manual_seed(2)
+    policy = Foundation.untrained().policy
+    spec = {"task": {"id": 1, "name": "wood", "achievement": "collect_wood", "max_steps": 5, "description": ""},
+            "z": torch.zeros(512).tolist(), "seeds": list(range(31, 39)), "batch_size": 8, "id_prefix": "t1-r1-L1"}
+    ids = [e["id"] for e in run_rollout(spec, policy, tmp_path, "cpu", Quiet()).result["trajectories"]]
+    trajs = {t: Trajectory.load(tmp_path / f"{t}.npz") for t in ids}
+    good, bad = ids[:4], ids[4:]  # every good x bad episode: 16 pairs, each episode in four of them
+    labels = [[g, b, "left", None, 0.5] for g in good for b in bad]
+    tune = {"z0": torch.zeros(512).tolist(), "labels": labels, "hyper": {"epochs": 1, "val_fraction": 0.25}}
+    by_pair = run_tune({**tune, "hyper": {**tune["hyper"], "split_by": "group"}}, policy, trajs, "cpu", Quiet()).result
+    assert by_pair["split_by"] == "group" and by_pair["n_train"] + by_pair["n_val"] == 16  # episodes on both sides
+    by_episode = run_tune({**tune, "hyper": {**tune["hyper"], "split_by": "episode"}}, policy, trajs, "cpu",
+                          Quiet()).result
+    # whole episodes held out: pairs between a held-out and a training episode belong to neither side
+    assert by_episode["split_by"] == "episode" and 0 < by_episode["n_val"] and by_episode["n_train"] + \
+        by_episode["n_val"] < 16
