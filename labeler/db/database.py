@@ -142,6 +142,13 @@ class Database:
             for callback in done:
                 callback()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that must agree with each other (a view assembled from several queries): no transaction
+        commits between them, so none is seen half applied (say, a round already labelling without its pairs)."""
+        with self.lock:
+            yield
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once what was just written is committed: at once outside a transaction, else after the
         outermost COMMIT (never, when it rolls back). In-memory mirrors of the tables must not get ahead of them."""

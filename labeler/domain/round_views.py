@@ -48,8 +48,9 @@ class RoundViews:
         return counts
 
     def round_view(self, round_id: int, counts: Counts | None = None) -> dict[str, Any]:
-        rnd = self.store.rounds.get(round_id)
-        return self._view(rnd, counts if counts is not None else self.label_counts(rnd["task_id"]))
+        with self.store.db.snapshot():
+            rnd = self.store.rounds.get(round_id)
+            return self._view(rnd, counts if counts is not None else self.label_counts(rnd["task_id"]))
 
     def _standing(self, task_id: int) -> tuple[list[int], int | None]:
         """The task's promotion stack and active latent, read once for all its rounds."""
@@ -91,10 +92,15 @@ class RoundViews:
             return None
 
     def round_views(self, task_id: int) -> list[dict[str, Any]]:
-        counts, standing = self.label_counts(task_id), self._standing(task_id)
-        return [self._view(r, counts, standing) for r in self.store.rounds.list(task_id)]
+        with self.store.db.snapshot():
+            counts, standing = self.label_counts(task_id), self._standing(task_id)
+            return [self._view(r, counts, standing) for r in self.store.rounds.list(task_id)]
 
     def task_view(self, task_id: int) -> dict[str, Any]:
+        with self.store.db.snapshot():
+            return self._task_view(task_id)
+
+    def _task_view(self, task_id: int) -> dict[str, Any]:
         task = self.store.tasks.get(task_id)
         jobs = [job_summary(j) for j in self.store.jobs.list(task_id=task_id, limit=30)]
         for j in jobs:
@@ -111,6 +117,10 @@ class RoundViews:
         (win: only the candidate succeeded, loss: only the start did, both, neither); `outcome` filters
         them and `offset`/`limit` page through them. `counts` has the number of rows of each outcome.
         """
+        with self.store.db.snapshot():
+            return self._review(round_id, outcome, offset, limit)
+
+    def _review(self, round_id: int, outcome: str, offset: int, limit: int) -> dict[str, Any]:
         rnd = self.store.rounds.get(round_id)
         ev = (rnd["result"] or {}).get("eval")
         if not ev:

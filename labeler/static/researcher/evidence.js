@@ -6,10 +6,13 @@
 
 import { num, pct } from "../shared/format.js";
 
-/** Whether people's blind A/B is the round's only measure: its task has no reward function to count success
- * with, or the round asked people instead of the reward. */
-export const judgedByPeople = (round, task) =>
-  !(task && task.achievement) || ((round && round.config) || {}).evaluation === "human";
+/** Whether people's blind A/B is the round's only measure, as the server's round view says it
+ * (`evaluation.method`, `evaluation.success_measured`): the task has no reward function to count success with,
+ * or the round asked people instead of the reward. */
+export const judgedByPeople = (round) => {
+  const evaluation = (round && round.evaluation) || {};
+  return evaluation.success_measured === false || evaluation.method === "human";
+};
 
 const level = (interval) => `${Math.round(100 * (interval.level || 0.95))}% CI`;
 

@@ -137,7 +137,7 @@ export class Review {
     this.beforeName = rv.before_role === "prompt" ? "z0" : `start latent #${r.base_latent_id}`;
     this.section.hidden = false;
     text(this.title, `Round ${r.number}: before (${this.beforeName}) / after (latent #${r.candidate_latent_id}) on the same seeds`);
-    this.people = judgedByPeople(r, this.task);
+    this.people = judgedByPeople(r);
     const human = r.evaluation && r.evaluation.human;
     const sentences = this.people ? [] : Object.values(rv.comparisons || {}).map((c) => h("p", { class: "rs-verdict", text: c.summary }));
     if (human) {

@@ -91,7 +91,7 @@ function roundRow(onAction, context) {
         r.questions ? `${r.answers || 0} answers on ${r.questions} questions` : ""].filter(Boolean).join(" · "));
       // The round's own before -> after is its start latent -> its candidate; z0 is the task's fixed reference.
       const evaluation = r.evaluation || {};
-      if (judgedByPeople(r, task)) {  // no success to count: people's blind A/B is the figure
+      if (judgedByPeople(r)) {  // no success to count: people's blind A/B is the figure
         text(before, r.result && r.result.eval ? "" : "–");
         text(after, "");
         text(z0Rate, "");

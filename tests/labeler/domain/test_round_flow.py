@@ -3,6 +3,8 @@ labelling saying so; the review carries intervals, paired tests, outcomes per se
 crash while a step is applied leaves all of it or nothing; a round waiting to promote shows its rollout."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,36 @@ def test_a_round_waiting_to_promote_shows_its_rollouts_progress(machine):
     store.jobs.complete(background["id"], claimed["lease"], {"trajectories": [], "success_rate": 0.0})
     rounds.reconcile()
     assert views.round_view(rnd["id"])["status"] == "promoted"
+
+
+def test_a_round_view_never_shows_a_step_half_applied(machine):
+    """A view reads counts and rounds in several queries; a step committed between them (status labelling and its
+    pairs, in one transaction) must show whole or not at all, never 'labelling with no pairs'."""
+    store, _, views, task, z0 = machine
+    rnd = store.rounds.create(task["id"], z0["id"], "collecting")
+    for i in range(2):
+        store.trajectories.add(f"ep-{i}", task["id"], seed=i, length=19, reward=0.0, success=False, events=[],
+                               artifact=f"ep-{i}.npz", round_id=rnd["id"], latent_id=z0["id"],
+                               artifact_sha256="ab" * 32)
+
+    def apply_step() -> None:
+        with store.db.transaction():
+            store.rounds.update(rnd["id"], status="labelling")
+            store.pairs.add(task["id"], [("ep-0", "ep-1")], rnd["id"], source="round")
+
+    step = threading.Thread(target=apply_step)
+    counted = views.label_counts
+
+    def counts_then_the_step_commits(task_id: int):
+        counts = counted(task_id)
+        if not step.is_alive() and step.ident is None:
+            step.start()
+            step.join(timeout=1.0)  # a view without one snapshot lets it commit here, before the rounds are read
+        return counts
+
+    views.label_counts = counts_then_the_step_commits
+    seen = views.round_views(task["id"])[0]
+    step.join()
+    assert (seen["status"], seen["pairs"]) in (("collecting", 0), ("labelling", 1))
+    after = views.round_views(task["id"])[0]
+    assert (after["status"], after["pairs"]) == ("labelling", 1)
