@@ -188,6 +188,7 @@ def test_researcher_api_in_process_prompt_from_an_episode_and_job_specs(tmp_path
         assert client.post(f"/api/researcher/tasks/{tid}/rollback").status_code == 409
 
 
+@pytest.mark.slow  # the blind A/B through the real worker also runs in the reward-less round below
 def test_best_of_k_round_with_a_blind_ab_evaluation_end_to_end(tmp_path):
     """The real worker: K-groups to rank, tuning on the orderings they imply (one answer one unit), an evaluation
     whose blind A/B pairs people answer in the normal queue, and the review's win rate."""

@@ -185,6 +185,7 @@ def stop_worker(proc: subprocess.Popen, timeout: float = 30.0) -> None:
             proc.wait()
 
 
+@pytest.mark.slow  # the same lease and requeue as the background-rollout kill below, on a tune job
 def test_kill_9_mid_tune_then_another_worker_completes_it(tmp_path):
     app = start_app(tmp_path, "--no-worker", stale_s=3)
     res = Researcher(app.url, tmp_path)
