@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.support.app_process import AppProcess
 from tests.support.browser import out_of_sync, video_states, wait_until
+from tests.support.researcher_page import researcher_view
 from tests.support.studio import login_url, proof_headers
 from tests.support.synthetic import seed_data_dir
 
@@ -117,12 +118,7 @@ def test_summary_adjudication_in_the_player_and_a_decision(browser, app):
 
 def test_the_quality_page_fits_a_phone_width(browser, app):
     """At 400 px nothing scrolls the page sideways: wide tables scroll inside their card."""
-    page = browser.new_page(viewport={"width": 400, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto(login_url(app.url, app.data))
-        page.wait_for_url(app.url + "/researcher")
+    with researcher_view(browser, app, width=400, height=800) as page:
         page.goto(app.url + "/quality")
         annotators = page.get_by_role("table", name="Annotators")
         expect(annotators.get_by_role("rowheader", name="dave", exact=True)).to_be_visible()
@@ -132,6 +128,4 @@ def test_the_quality_page_fits_a_phone_width(browser, app):
             .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && !e.closest('.q-scroll'))
             .map((e) => e.tagName + '.' + e.className)""")
         assert page.evaluate("document.documentElement.scrollWidth") <= 400, wide
-        assert errors == []
-    finally:
-        page.close()
+        assert page.errors == []

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.app_process import AppProcess
+from tests.support.researcher_page import researcher_view
 from tests.support.seeded_rounds import seed_rounds
 from tests.support.studio import login_url
 from tests.support.synthetic import seed_data_dir
@@ -78,12 +79,7 @@ def test_quality_without_a_session_shows_the_login_page_and_returns_to_it(browse
 
 
 def test_round_numbers_match_the_researcher_view_and_tie_vs_both_bad_waits_behind_a_toggle(browser, app):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        page.goto(login_url(app.url, app.data))
-        page.wait_for_url(app.url + "/researcher")
+    with researcher_view(browser, app, width=1280, height=900) as page:
         page.goto(app.url + "/quality")
         page.get_by_label("Task").select_option(label="collect_wood")
         expect(page.get_by_label("Round").locator("option")).to_have_text(["all", "round 1"])
@@ -98,6 +94,4 @@ def test_round_numbers_match_the_researcher_view_and_tie_vs_both_bad_waits_behin
         page.get_by_role("checkbox", name=re.compile("tie vs both bad")).check()
         expect(items).to_have_count(2)
         expect(queue.get_by_role("heading", name=f"Pair {app.undecided} (round 1)")).to_be_visible()
-        assert errors == []
-    finally:
-        page.close()
+        assert page.errors == []

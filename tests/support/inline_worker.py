@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from labeler.db.store import Store
+from labeler.domain.latents import LatentLibrary
+from labeler.domain.round_jobs import RoundJobs
 from labeler.domain.rounds import Rounds
 from labeler.files.artifacts import Artifacts
 from labeler.worker import runners
@@ -80,3 +82,25 @@ def tune_to(worker: InlineWorker, rounds: Rounds, round_id: int, seed: int) -> N
     job = worker.claim("tune")  # ahead of any background job, though queued after it
     z = np.random.default_rng(seed).normal(size=512)
     worker.finish(job, {"z": z.tolist(), "best_epoch": 1, "epochs": 1})
+
+
+class RoundMachine(NamedTuple):
+    store: Store
+    artifacts: Artifacts
+    rounds: Rounds
+    worker: InlineWorker
+    task: dict[str, Any]
+    z0: dict[str, Any]
+
+
+def round_machine(tmp_path: Path) -> RoundMachine:
+    """A store with one short collect_wood task and its prompt latent, the round machine over it and an inline
+    worker; the caller closes `store`."""
+    store = Store(tmp_path / "r.duckdb")
+    library = LatentLibrary(store)
+    artifacts = Artifacts(tmp_path / "artifacts")
+    rounds = Rounds(store, artifacts, library, RoundJobs(store, library, "untrained"))
+    task = store.tasks.create("wood", "collect_wood", 8)
+    z0 = store.latents.add(task["id"], np.random.default_rng(0).normal(size=512), "prompt")
+    return RoundMachine(store, artifacts, rounds, InlineWorker(store, artifacts, rounds, tmp_path / "work"), task, z0)
+

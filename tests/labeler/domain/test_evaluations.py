@@ -9,13 +9,10 @@ import torch
 
 from labeler.db.jobs import BACKGROUND
 from labeler.db.store import Store
-from labeler.domain.latents import LatentLibrary
-from labeler.domain.round_jobs import RoundJobs
-from labeler.domain.rounds import Rounds
 from labeler.files.artifacts import Artifacts
 from labeler.worker.runners import run_evaluate
 from pgt_core.trajectory import Trajectory
-from tests.support.inline_worker import InlineWorker, Quiet, label_everything, tune_to
+from tests.support.inline_worker import InlineWorker, Quiet, label_everything, round_machine, tune_to
 
 CONFIG = {"round_size": 4, "pairs_per_traj": 1, "eval_episodes": 4, "review_videos": 2, "batch_size": 4,
           "epochs": 1}
@@ -23,14 +20,9 @@ CONFIG = {"round_size": 4, "pairs_per_traj": 1, "eval_episodes": 4, "review_vide
 
 @pytest.fixture
 def machine(tmp_path):
-    store = Store(tmp_path / "r.duckdb")
-    library = LatentLibrary(store)
-    artifacts = Artifacts(tmp_path / "artifacts")
-    rounds = Rounds(store, artifacts, library, RoundJobs(store, library, "untrained"))
-    task = store.tasks.create("wood", "collect_wood", 8)
-    z0 = store.latents.add(task["id"], np.random.default_rng(0).normal(size=512), "prompt")
-    yield store, artifacts, rounds, InlineWorker(store, artifacts, rounds, tmp_path / "work"), task, z0
-    store.close()
+    machine = round_machine(tmp_path)
+    yield machine
+    machine.store.close()
 
 
 def fresh_evaluation(worker: InlineWorker, store: Store, round_id: int, tmp) -> dict:

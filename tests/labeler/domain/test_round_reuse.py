@@ -4,17 +4,12 @@ episodes carry implicit rewards whatever the earlier round's selection, so an ac
 Jobs run in this process with the worker's own runners."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from labeler.db.store import Store
-from labeler.domain.latents import LatentLibrary
 from labeler.domain.round_config import RoundConfig, train_seeds
 from labeler.domain.round_items import items_for_episodes
-from labeler.domain.round_jobs import RoundJobs
-from labeler.domain.rounds import Rounds
-from labeler.files.artifacts import Artifacts
-from tests.support.inline_worker import InlineWorker, label_everything, tune_to
+from tests.support.inline_worker import label_everything, round_machine, tune_to
 
 FIRST = {"round_size": 4, "pairs_per_traj": 1, "eval_episodes": 1, "review_videos": 1, "batch_size": 4}
 
@@ -22,13 +17,7 @@ FIRST = {"round_size": 4, "pairs_per_traj": 1, "eval_episodes": 1, "review_video
 @pytest.fixture
 def promoted(tmp_path):
     """A task whose round 1 (random selection, 4 episodes) was promoted, its candidate's 4 episodes in."""
-    store = Store(tmp_path / "r.duckdb")
-    library = LatentLibrary(store)
-    artifacts = Artifacts(tmp_path / "artifacts")
-    rounds = Rounds(store, artifacts, library, RoundJobs(store, library, "untrained"))
-    worker = InlineWorker(store, artifacts, rounds, tmp_path / "work")
-    task = store.tasks.create("wood", "collect_wood", 8)
-    store.latents.add(task["id"], np.random.default_rng(0).normal(size=512), "prompt")
+    store, _, rounds, worker, task, _ = round_machine(tmp_path)
     first = rounds.start_round(task["id"], FIRST)
     worker.run_next("rollout")
     worker.run_next("evaluate")  # z0, while people label
