@@ -53,14 +53,6 @@ from pgt_core.trajectory import Trajectory
 ROUND_BENCH_WORLDS = BENCHMARK_WORLD_BASE + 2_000_000  # 9_000_000+: worlds of this benchmark's own
 
 
-class Quiet:
-    def progress(self, fraction: float | None, message: str) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
-
 def timed(phases: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
     start = time.perf_counter()
     out = fn()
@@ -95,12 +87,14 @@ class AppRounds:
         assert job is not None and job["kind"] == kind, (kind, job and job["kind"])
         out, spec = self.root / f"job-{job['id']}", job["payload"]
         if kind == "rollout":
-            outcome = runners.run_rollout(spec, self.policy, out, "cpu", Quiet(), env_workers=self.args.env_workers)
+            outcome = runners.run_rollout(spec, self.policy, out, "cpu", runners.Silent(),
+                                          env_workers=self.args.env_workers)
         elif kind == "evaluate":
-            outcome = runners.run_evaluate(spec, self.policy, out, "cpu", Quiet(), env_workers=self.args.env_workers)
+            outcome = runners.run_evaluate(spec, self.policy, out, "cpu", runners.Silent(),
+                                           env_workers=self.args.env_workers)
         else:
             trajs = {t: Trajectory.load(self.artifacts.existing(a)) for t, a in spec["trajectories"].items()}
-            outcome = runners.run_tune(spec, self.policy, trajs, "cpu", Quiet())
+            outcome = runners.run_tune(spec, self.policy, trajs, "cpu", runners.Silent())
         for path in outcome.files:  # the upload
             shutil.move(path, self.artifacts.path(path.name))
         self.store.jobs.complete(job["id"], job["lease"], outcome.result)
@@ -166,7 +160,7 @@ class Before:
         out = self.root / f"job-{prefix}"
         spec = {"task": task_spec(self.task), "z": z.tolist(), "seeds": seeds, "batch_size": self.args.batch_size,
                 "id_prefix": prefix}
-        outcome = runners.run_rollout(spec, self.policy, out, "cpu", Quiet(), env_workers=0)
+        outcome = runners.run_rollout(spec, self.policy, out, "cpu", runners.Silent(), env_workers=0)
         for path in sorted(out.glob("*.npz")):  # the former rollout job also encoded every video, 4x upscaled
             encode_mp4(np.ascontiguousarray(Trajectory.load(path).frames), path.with_suffix(".mp4"), scale=4)
         return self.register(out, [e["id"] for e in outcome.result["trajectories"]])
@@ -187,7 +181,7 @@ class Before:
             labels.append([p["traj_a"], p["traj_b"], "left" if a > b else "right" if b > a else "tie"])
         spec = {"z0": self.z0.tolist(), "labels": labels, "hyper": {"epochs": self.args.epochs}}
         trajs = {t: Trajectory.load(self.artifacts.path(f"{t}.npz")) for t in ids}
-        return torch.tensor(runners.run_tune(spec, self.policy, trajs, "cpu", Quiet()).result["z"])
+        return torch.tensor(runners.run_tune(spec, self.policy, trajs, "cpu", runners.Silent()).result["z"])
 
     def evaluate(self, z: torch.Tensor) -> None:
         out = self.root / "job-eval"
@@ -197,7 +191,7 @@ class Before:
                 "latents": [{"id": 1, "role": "prompt", "z": self.z0.tolist()},
                             {"id": 2, "role": "candidate", "z": z.tolist()}],
                 "review": {"episodes": 4, "roles": ["prompt", "candidate"], "id_prefix": "e"}}
-        outcome = runners.run_evaluate(spec, self.policy, out, "cpu", Quiet(), env_workers=0)
+        outcome = runners.run_evaluate(spec, self.policy, out, "cpu", runners.Silent(), env_workers=0)
         for path in sorted(out.glob("*.npz")):
             encode_mp4(np.ascontiguousarray(Trajectory.load(path).frames), path.with_suffix(".mp4"), scale=4)
         self.register(out, [e["id"] for e in outcome.result["review"]])

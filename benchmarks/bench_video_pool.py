@@ -40,14 +40,6 @@ from pgt_core.tasks import CRAFTER_TASKS
 VIDEO_BENCH_WORLDS = BENCHMARK_WORLD_BASE + 2_700_000
 
 
-class Quiet:
-    def progress(self, fraction: float | None, message: str) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
-
 def encode(npz: str) -> float:
     """One episode's video as the app makes it; when it was done (time.time(), comparable across processes)."""
     encode_mp4(iter_frames(Path(npz)), Path(npz).with_suffix(".mp4"), scale=1, fps=10)
@@ -59,7 +51,7 @@ def rollout(args: argparse.Namespace, policy: torch.nn.Module, z: torch.Tensor, 
                      "max_steps": CRAFTER_TASKS[args.task].max_steps, "description": ""},
             "z": z.tolist(), "seeds": list(range(VIDEO_BENCH_WORLDS, VIDEO_BENCH_WORLDS + args.episodes)),
             "batch_size": 32, "id_prefix": "v"}
-    result = runners.run_rollout(spec, policy, out, "cpu", Quiet(), env_workers=args.env_workers).result
+    result = runners.run_rollout(spec, policy, out, "cpu", runners.Silent(), env_workers=args.env_workers).result
     return [e["id"] for e in result["trajectories"]]
 
 

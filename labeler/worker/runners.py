@@ -42,6 +42,16 @@ class Context(Protocol):
     def log(self, message: str) -> None: ...
 
 
+class Silent:
+    """A context that reports nowhere and never interrupts: runners called directly (benchmarks, tests)."""
+
+    def progress(self, fraction: float | None, message: str) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass
+
+
 @dataclass
 class Outcome:
     result: dict[str, Any]

@@ -21,14 +21,6 @@ from pgt_core.policy.checkpoint import Foundation
 from pgt_core.trajectory import Trajectory
 
 
-class Quiet:
-    def progress(self, fraction: float | None, message: str) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass
-
-
 class InlineWorker:
     def __init__(self, store: Store, artifacts: Artifacts, rounds: Rounds, work_dir: Path) -> None:
         torch.manual_seed(0)
@@ -47,12 +39,12 @@ class InlineWorker:
         out = self.work_dir / f"job-{job['id']}-{job['attempts']}"
         spec = job["payload"]
         if job["kind"] == "rollout":
-            outcome = runners.run_rollout(spec, self.policy, out, "cpu", Quiet())
+            outcome = runners.run_rollout(spec, self.policy, out, "cpu", runners.Silent())
         elif job["kind"] == "evaluate":
-            outcome = runners.run_evaluate(spec, self.policy, out, "cpu", Quiet())
+            outcome = runners.run_evaluate(spec, self.policy, out, "cpu", runners.Silent())
         else:
             trajs = {t: Trajectory.load(self.artifacts.existing(a)) for t, a in spec["trajectories"].items()}
-            outcome = runners.run_tune(spec, self.policy, trajs, "cpu", Quiet())
+            outcome = runners.run_tune(spec, self.policy, trajs, "cpu", runners.Silent())
         for path in outcome.files:
             shutil.copy(path, self.artifacts.path(path.name))
         self.finish(job, outcome.result)

@@ -10,9 +10,9 @@ import torch
 from labeler.db.jobs import BACKGROUND
 from labeler.db.store import Store
 from labeler.files.artifacts import Artifacts
-from labeler.worker.runners import run_evaluate
+from labeler.worker.runners import Silent, run_evaluate
 from pgt_core.trajectory import Trajectory
-from tests.support.inline_worker import InlineWorker, Quiet, label_everything, round_machine, tune_to
+from tests.support.inline_worker import InlineWorker, label_everything, round_machine, tune_to
 
 CONFIG = {"round_size": 4, "pairs_per_traj": 1, "eval_episodes": 4, "review_videos": 2, "batch_size": 4,
           "epochs": 1}
@@ -34,7 +34,7 @@ def fresh_evaluation(worker: InlineWorker, store: Store, round_id: int, tmp) -> 
                          "tag": r["role"]} for r in ev["rates"]],
             "review": {"episodes": CONFIG["review_videos"], "roles": [r["role"] for r in ev["rates"]],
                        "id_prefix": "fresh-"}}
-    return run_evaluate(spec, worker.policy, tmp, "cpu", Quiet()).result
+    return run_evaluate(spec, worker.policy, tmp, "cpu", Silent()).result
 
 
 def assert_same_evaluation(store: Store, artifacts: Artifacts, kept: dict, fresh: dict, tmp) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from labeler.worker.runners import run_evaluate, run_rollout, run_tune
+from labeler.worker.runners import Silent, run_evaluate, run_rollout, run_tune
 from pgt_core.logprob import trajectory_logprobs
 from pgt_core.policy.checkpoint import load_foundation
 from pgt_core.trajectory import Trajectory
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch see
 TASK = {"id": 1, "name": "wood", "achievement": "collect_wood", "max_steps": 15, "description": ""}
 SEEDS = list(range(6_000_000, 6_000_016))
 DEVICES = ("cpu", "cuda")
-
-
-class Quiet:
-    def progress(self, fraction, message):
-        pass
-
-    def log(self, message):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +41,7 @@ def rollouts(setup, tmp_path_factory):
         folder = tmp_path_factory.mktemp(f"rollout-{device}")
         spec = {"task": TASK, "z": setup["z0"].tolist(), "seeds": SEEDS, "batch_size": 8, "sample_seed": 3,
                 "id_prefix": f"t1-r1-{device}"}
-        res = run_rollout(spec, setup[device], folder, device, Quiet())
+        res = run_rollout(spec, setup[device], folder, device, Silent())
         trajs = {e["id"]: Trajectory.load(folder / f"{e['id']}.npz") for e in res.result["trajectories"]}
         out[device] = (res.result, trajs)
     return out
@@ -74,7 +66,7 @@ def test_tuning_agrees(setup, rollouts):
     labels = [[a, b, "left" if rewards[a] >= rewards[b] else "right"] for a, b in zip(ids[::2], ids[1::2], strict=True)]
     labels += [[a, b, "left" if rewards[a] >= rewards[b] else "right"] for a, b in zip(ids[:8], ids[8:], strict=True)]
     spec = {"labels": labels, "z0": setup["z0"].tolist(), "hyper": {"epochs": 8, "lr": 0.01, "seed": 0}}
-    cpu, gpu = (run_tune(spec, setup[d], trajs, d, Quiet()).result for d in DEVICES)
+    cpu, gpu = (run_tune(spec, setup[d], trajs, d, Silent()).result for d in DEVICES)
     assert cpu["best_epoch"] == gpu["best_epoch"]
     assert np.allclose(cpu["z"], gpu["z"], atol=1e-3), np.abs(np.subtract(cpu["z"], gpu["z"])).max()
     for a, b in zip(cpu["history"], gpu["history"], strict=True):
@@ -87,7 +79,7 @@ def test_evaluations_agree(setup, tmp_path):
             "latents": [{"id": 1, "role": "prompt", "z": setup["z0"].tolist()},
                         {"id": 2, "role": "candidate", "z": z1.tolist()}],
             "review": {"episodes": 2, "roles": ["prompt", "candidate"], "id_prefix": "t1-r1-e"}}
-    cpu, gpu = (run_evaluate(spec, setup[d], tmp_path / d, d, Quiet()).result for d in DEVICES)
+    cpu, gpu = (run_evaluate(spec, setup[d], tmp_path / d, d, Silent()).result for d in DEVICES)
     for a, b in zip(cpu["rates"], gpu["rates"], strict=True):
         assert a["role"] == b["role"]
         differ = sum(x != y for x, y in zip(a["success"], b["success"], strict=True))
