@@ -26,6 +26,7 @@ from labeler.domain.ingest import register_episodes
 from labeler.files.artifacts import Artifacts
 
 ROLES = ("prompt", "base", "candidate")  # z0, the round's start latent (when it is not z0), the candidate
+OUTCOME_FIELDS = ("success_rate", "mean_reward", "success")  # what a latent's evaluation says of it
 
 
 def latent_sha256(z: Sequence[float]) -> str:
@@ -45,6 +46,12 @@ def fingerprint(inputs: Mapping[str, Any], latent: str) -> str:
     return hashlib.sha256(json.dumps({**inputs, "latent": latent}, sort_keys=True).encode()).hexdigest()
 
 
+def _played(res: Mapping[str, Any], role: str) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+    """What an evaluate job's result says of one role's latent: its outcomes and its review episodes."""
+    rate = next(r for r in res["rates"] if r["role"] == role)
+    return {k: rate[k] for k in OUTCOME_FIELDS}, [v for v in res.get("review", []) if v["role"] == role]
+
+
 def keep_played(store: Store, artifacts: Artifacts, round_id: int, job: Mapping[str, Any]) -> list[str]:
     """Store what an evaluate job played: each latent's outcomes under its fingerprint, its review episodes as
     the task's trajectories. Idempotent. The roles kept."""
@@ -54,11 +61,11 @@ def keep_played(store: Store, artifacts: Artifacts, round_id: int, job: Mapping[
     for item in payload.get("latents", []):
         if "fingerprint" not in item:
             continue  # a job queued before evaluations were kept: nothing to key it by
-        rate = next(r for r in res["rates"] if r["role"] == item["role"])
-        review = [{"id": v["id"], "seed": v["seed"]} for v in res.get("review", []) if v["role"] == item["role"]]
+        outcome, played = _played(res, item["role"])
+        review = [{"id": v["id"], "seed": v["seed"]} for v in played]
         register_episodes(store, artifacts, task, review, round_id, item["id"],
                           {"purpose": "review", "job_id": job["id"]})
-        outcome = {k: rate[k] for k in ("success_rate", "mean_reward", "success")} | {"review": review}
+        outcome["review"] = review
         store.evaluations.add(item["fingerprint"], task["id"], item["id"],
                               {**payload["inputs"], "latent": item["latent_sha256"]}, outcome, job["id"])
         kept.append(item["role"])
@@ -70,8 +77,7 @@ def assemble(store: Store, payload: Mapping[str, Any], res: Mapping[str, Any]) -
     played from its result, the others from the evaluations kept (`reused` names their roles)."""
     by_role: dict[str, tuple[int, Mapping[str, Any], list[Mapping[str, Any]]]] = {}
     for item in payload.get("latents", []):
-        rate = next(r for r in res["rates"] if r["role"] == item["role"])
-        by_role[item["role"]] = (item["id"], rate, [v for v in res.get("review", []) if v["role"] == item["role"]])
+        by_role[item["role"]] = (item["id"], *_played(res, item["role"]))
     for item in payload.get("cached", []):
         row = store.evaluations.get(item["fingerprint"])
         if row is None:
@@ -80,8 +86,7 @@ def assemble(store: Store, payload: Mapping[str, Any], res: Mapping[str, Any]) -
     rates, review = [], []
     for role in (r for r in ROLES if r in by_role):
         latent_id, rate, kept = by_role[role]
-        rates.append({"latent_id": latent_id, "role": role, **{k: rate[k] for k in ("success_rate", "mean_reward",
-                                                                                     "success")}})
+        rates.append({"latent_id": latent_id, "role": role, **{k: rate[k] for k in OUTCOME_FIELDS}})
         review += [{"id": v["id"], "seed": v["seed"], "role": role, "latent_id": latent_id} for v in kept]
     return {"seeds": payload["seeds"], "rates": rates, "review": review, "device": res.get("device"),
             "reused": [item["role"] for item in payload.get("cached", [])]}

@@ -74,34 +74,32 @@ class RoundJobs:
         """The payload of an evaluate job for the round's start latents that were never evaluated on its seeds
         (played while people label, so that Tune waits for the candidate alone); None when all were."""
         task = self.store.tasks.get(rnd["task_id"])
-        spec = self._evaluation(task, rnd, cfg, [r for r in self.roles(rnd) if r != "candidate"])
+        spec = self._evaluation(task, cfg, {r: lid for r, lid in self.roles(rnd).items() if r != "candidate"})
         if not spec["latents"]:
             return None
         return {"round_id": rnd["id"], "step": "evaluating_ahead", "policy": self.policy_source,
                 "task": task_spec(task), **spec}
 
     def _evaluating(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig) -> dict[str, Any]:
-        return self._evaluation(task, rnd, cfg, list(self.roles(rnd)))
+        return self._evaluation(task, cfg, self.roles(rnd))
 
-    def _evaluation(self, task: Mapping[str, Any], rnd: Mapping[str, Any], cfg: RoundConfig,
-                    roles: list[str]) -> dict[str, Any]:
-        """Play the latents of `roles` whose evaluation on these seeds is not kept yet (`evaluations`); name the
-        others, whose kept evaluation the round takes instead."""
-        latent_ids = self.roles(rnd)
+    def _evaluation(self, task: Mapping[str, Any], cfg: RoundConfig, roles: Mapping[str, int]) -> dict[str, Any]:
+        """Play the latents ({role: latent id}) whose evaluation on these seeds is not kept yet (`evaluations`);
+        name the others, whose kept evaluation the round takes instead."""
         review = min(cfg.review_videos, cfg.eval_episodes)
         inputs = evaluation_inputs(policy_fingerprint(self.policy_source), task, eval_seeds(cfg.eval_episodes),
                                    cfg.sample_seed, review)
         play, cached = [], []
-        for role in roles:
-            z = self.library.vector(latent_ids[role])
+        for role, latent_id in roles.items():
+            z = self.library.vector(latent_id)
             digest = latent_sha256(z)
             key = fingerprint(inputs, digest)
             if self.store.evaluations.get(key) is not None:
-                cached.append({"id": latent_ids[role], "role": role, "fingerprint": key})
+                cached.append({"id": latent_id, "role": role, "fingerprint": key})
             else:
                 # Each latent's episodes carry a random tag, not its role or round: the ids of a blind A/B's
                 # episodes reach the annotators' pages, and "...-ec12-..." or "r1" would say which is which.
-                play.append({"id": latent_ids[role], "role": role, "z": z, "tag": secrets.token_hex(6),
+                play.append({"id": latent_id, "role": role, "z": z, "tag": secrets.token_hex(6),
                              "fingerprint": key, "latent_sha256": digest})
         return {"latents": play, "cached": cached, "inputs": inputs, "seeds": inputs["seeds"],
                 "sample_seed": cfg.sample_seed, "batch_size": cfg.batch_size,

@@ -127,7 +127,9 @@ class RoundViews:
             raise Conflict(f"round {rnd['number']} has no evaluation yet ({rnd['status']})")
         if outcome not in OUTCOMES:
             raise FieldInvalid("outcome", f"must be one of {', '.join(OUTCOMES)}", where="query")
-        measured = success_measured(self.store.tasks.get(rnd["task_id"]))
+        view = self._view(rnd, self.label_counts(rnd["task_id"]))
+        evaluation = view["evaluation"]  # its rates and paired comparisons, computed once for the round and its review
+        measured = evaluation["success_measured"]
         roles = {r["role"] for r in ev["rates"]}
         start_role = "base" if "base" in roles else "prompt"
         by = {(v["role"], v["seed"]): v["id"] for v in ev.get("review", [])}
@@ -140,10 +142,9 @@ class RoundViews:
             rows.append({"seed": seed, **views, "outcome": _outcome(views["before"], views["after"])})
         counts = {k: sum(r["outcome"] == k for r in rows) for k in OUTCOMES if k != "all"} if measured else {}
         chosen = [r for r in rows if outcome == "all" or r["outcome"] == outcome]
-        view = self._view(rnd, self.label_counts(rnd["task_id"]))
-        return {"round": view, "method": view["evaluation"]["method"], "success_measured": measured,
-                "seeds": ev["seeds"], "rates": evaluation_rates(ev, measured),
-                "comparisons": comparisons(ev) if measured else {}, "before_role": before_role, "counts": counts,
+        return {"round": view, "method": evaluation["method"], "success_measured": measured,
+                "seeds": ev["seeds"], "rates": evaluation["rates"], "comparisons": evaluation["comparisons"],
+                "before_role": before_role, "counts": counts,
                 "total": len(chosen), "rows": chosen[max(0, offset):max(0, offset) + max(1, limit)]}
 
 
