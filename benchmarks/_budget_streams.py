@@ -1,10 +1,11 @@
 """A round's items, made and ordered as the app does, and a simulated person answering them on a clock.
 
-Items (`round_items`) follow `labeler.domain.round_items.make_round_items`, built from the app's public
-pieces: pairwise = random matchings, `pairs_per_traj` comparisons per episode; per-episode = every episode
-once, shuffled; best-of-K = every episode in one random group of K. With active selection (pairwise and
-best-of-K only, as in the app) the items are ordered once, when the round is made, least certain first by
-the episodes' implicit rewards under the latent that played them (`pgt_core.active`, 20% drawn at random).
+Items (`round_items`) are the app's own (`labeler.domain.round_items.items_in_order`, which
+`make_round_items` stores): pairwise = random matchings, `pairs_per_traj` comparisons per episode;
+per-episode = every episode once, shuffled; best-of-K = every episode in one random group of K. With active
+selection (pairwise and best-of-K only, as in the app) the items are ordered once, when the round is made,
+least certain first by the episodes' implicit rewards under the latent that played them (`pgt_core.active`,
+20% drawn at random).
 A task's first round is played by z0, where every implicit reward is 0: active order is then random order,
 so the benchmark runs active selection in second rounds only.
 
@@ -13,7 +14,6 @@ the answers within a shorter budget are a prefix of a longer one's, as if one pe
 """
 from __future__ import annotations
 
-import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labeler.domain.round_items import CANDIDATES_PER_PAIR, EXPLORE, k_groups  # noqa: E402
-from labeler.domain.scheduling import build_label_pairs, pairs_wanted  # noqa: E402
-from pgt_core.active import least_certain_groups, order_pairs  # noqa: E402
+from labeler.domain.round_items import items_in_order, k_groups  # noqa: E402
+from labeler.domain.scheduling import build_label_pairs  # noqa: E402
 from pgt_core.feedback import pairs_from_grades, pairs_from_pairwise, pairs_from_rankings  # noqa: E402
 from pgt_core.pairs import Pair  # noqa: E402
 from pgt_core.simulated_person import Episode, SimulatedPerson  # noqa: E402
@@ -36,34 +35,20 @@ Item = tuple[int, ...]
 
 def round_items(mode: str, ids: Sequence[int], *, k: int, seed: int, implicit: Mapping[int, float] | None = None,
                 repeats: int = 1) -> list[Item]:
-    """The round's items in the order people get them; active order when `implicit` rewards are given.
+    """The round's items in the order people get them (`items_in_order`, the app's own); active order when
+    `implicit` rewards are given.
 
     repeats > 1 (random order only) goes over the same episodes again: `repeats` times the pairs per
     episode, or `repeats` fresh random splits into K-groups, so one pool can fill a long budget.
     """
-    ids = sorted(ids)
-    if mode == "per_episode":
-        order = ids[:]
-        random.Random(seed).shuffle(order)
-        return [(e,) for e in order]
-    if implicit is not None and repeats != 1:
+    if repeats == 1 or mode == "per_episode":
+        return items_in_order(mode, ids, pairs_per_traj=PAIRS_PER_TRAJ, k=k, seed=seed, implicit=implicit)
+    if implicit is not None:
         raise ValueError("active items are one round's: no repeats")
+    ids = sorted(ids)
     if mode == "pairwise":
-        if implicit is None:
-            return build_label_pairs(ids, PAIRS_PER_TRAJ * repeats, seed=seed)
-        candidates = build_label_pairs(ids, PAIRS_PER_TRAJ * CANDIDATES_PER_PAIR, seed=seed)
-        return order_pairs(dict(implicit), candidates, pairs_wanted(len(ids), PAIRS_PER_TRAJ), explore=EXPLORE,
-                           rng=seed)
-    if implicit is None:
-        return [tuple(g) for r in range(repeats) for g in k_groups(ids, k, seed + r)]
-    groups = [tuple(g) for g in least_certain_groups({e: float(implicit[e]) for e in ids}, k, len(ids) // k,
-                                                     explore=EXPLORE, rng=seed)]
-    asked = {e for g in groups for e in g}
-    rest = [e for e in ids if e not in asked]
-    if rest:  # fewer than K left over: one last group, filled up from the others
-        groups += [tuple(g) for g in k_groups(rest + random.Random(seed).sample(sorted(asked), k - len(rest)), k,
-                                              seed)]
-    return groups
+        return build_label_pairs(ids, PAIRS_PER_TRAJ * repeats, seed=seed)
+    return [tuple(g) for r in range(repeats) for g in k_groups(ids, k, seed + r)]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Mapping, Sequence
+from typing import Hashable, Mapping, Sequence, TypeVar
 
 from labeler.db.store import Store
 from labeler.domain.round_config import RoundConfig
@@ -22,6 +22,7 @@ from pgt_core.active import least_certain_groups, order_pairs
 
 CANDIDATES_PER_PAIR = 4
 EXPLORE = 0.2  # share of active picks drawn at random: keeps the queue from locking onto one region
+Id = TypeVar("Id", bound=Hashable)  # an episode's id: the store's strings, or a benchmark's numbers
 
 
 def make_round_items(store: Store, rnd: Mapping[str, object], traj_ids: Sequence[str], cfg: RoundConfig,
@@ -30,16 +31,29 @@ def make_round_items(store: Store, rnd: Mapping[str, object], traj_ids: Sequence
     task_id, round_id, seed = int(rnd["task_id"]), int(rnd["id"]), int(rnd["id"])
     ids = sorted(set(traj_ids))
     active = cfg.pair_selection == "active" and implicit is not None and all(t in implicit for t in ids)
+    items = items_in_order(cfg.feedback, ids, pairs_per_traj=cfg.pairs_per_traj, k=cfg.k, seed=seed,
+                           implicit=implicit if active else None)
     if cfg.feedback == "pairwise":
-        pairs = _active_pairs(ids, cfg.pairs_per_traj, implicit, seed) if active else \
-            build_label_pairs(ids, cfg.pairs_per_traj, seed=seed)
-        return len(store.pairs.add(task_id, pairs, round_id, source="round"))
-    if cfg.feedback == "per_episode":
+        return len(store.pairs.add(task_id, items, round_id, source="round"))
+    return len(store.questions.add(task_id, cfg.feedback, [list(q) for q in items], round_id))
+
+
+def items_in_order(feedback: str, ids: Sequence[Id], *, pairs_per_traj: int, k: int, seed: int,
+                   implicit: Mapping[Id, float] | None = None) -> list[tuple[Id, ...]]:
+    """A round's items over the episodes `ids`, in the order people get them: pairs, single episodes or groups
+    of K; least certain first when `implicit` rewards are given (pairwise and best-of-K; per-episode questions
+    are always shuffled)."""
+    ids = sorted(set(ids))
+    if feedback == "pairwise":
+        pairs = _active_pairs(ids, pairs_per_traj, implicit, seed) if implicit is not None else \
+            build_label_pairs(ids, pairs_per_traj, seed=seed)
+        return [tuple(p) for p in pairs]
+    if feedback == "per_episode":
         order = ids[:]
         random.Random(seed).shuffle(order)
-        return len(store.questions.add(task_id, "per_episode", [[t] for t in order], round_id))
-    groups = _active_groups(ids, cfg.k, implicit, seed) if active else k_groups(ids, cfg.k, seed)
-    return len(store.questions.add(task_id, "best_of_k", groups, round_id))
+        return [(t,) for t in order]
+    groups = _active_groups(ids, k, implicit, seed) if implicit is not None else k_groups(ids, k, seed)
+    return [tuple(g) for g in groups]
 
 
 def items_for_episodes(cfg: RoundConfig, episodes: int) -> int:
@@ -62,7 +76,7 @@ def episodes_for_items(cfg: RoundConfig, items: int) -> int:
     return items * cfg.k
 
 
-def k_groups(ids: Sequence[str], k: int, seed: int) -> list[list[str]]:
+def k_groups(ids: Sequence[Id], k: int, seed: int) -> list[list[Id]]:
     """Every episode in one group of K (random); a short last group is filled from the others."""
     order = list(ids)
     if len(order) < k:
@@ -77,14 +91,14 @@ def k_groups(ids: Sequence[str], k: int, seed: int) -> list[list[str]]:
     return groups
 
 
-def _active_pairs(ids: Sequence[str], per_traj: int, implicit: Mapping[str, float], seed: int
-                  ) -> list[tuple[str, str]]:
+def _active_pairs(ids: Sequence[Id], per_traj: int, implicit: Mapping[Id, float], seed: int
+                  ) -> list[tuple[Id, Id]]:
     wanted = pairs_wanted(len(ids), per_traj)
     candidates = build_label_pairs(ids, per_traj * CANDIDATES_PER_PAIR, seed=seed)
     return order_pairs(dict(implicit), candidates, wanted, explore=EXPLORE, rng=seed)
 
 
-def _active_groups(ids: Sequence[str], k: int, implicit: Mapping[str, float], seed: int) -> list[list[str]]:
+def _active_groups(ids: Sequence[Id], k: int, implicit: Mapping[Id, float], seed: int) -> list[list[Id]]:
     rewards = {t: float(implicit[t]) for t in ids}
     groups = [list(g) for g in least_certain_groups(rewards, k, len(ids) // k, explore=EXPLORE, rng=seed)]
     asked = {t for g in groups for t in g}
