@@ -14,7 +14,7 @@ export const judgedByPeople = (round) => {
   return evaluation.success_measured === false || evaluation.method === "human";
 };
 
-const level = (interval) => `${Math.round(100 * (interval.level || 0.95))}% CI`;
+const level = (interval) => `${pct(interval.level || 0.95)} CI`;
 
 /** Points with their sign: 0.1666 -> "+17", -0.05 -> "−5", 0 -> "±0". */
 function points(x) {
